@@ -1,1 +1,101 @@
+//! Pure compilation: a project snapshot and the plugin's config in, typed manifests out.
+//!
+//! Nothing here reads files, talks to a network or prints: the same inputs always give the
+//! same value, and therefore (through `kfp-yaml`) the same bytes.
 
+pub mod argo;
+mod names;
+mod plan;
+
+use kfp_config::KubeflowConfig;
+use kfp_snapshot::{GraphError, Snapshot};
+
+/// What to compile.
+#[derive(Debug, Clone, Copy)]
+pub struct CompileRequest<'a> {
+    /// The project.
+    pub snapshot: &'a Snapshot,
+    /// The resolved `kubeflow.yaml`.
+    pub config: &'a KubeflowConfig,
+    /// The config file to name in errors about config values.
+    pub config_file: &'a str,
+    /// The Kedro pipeline to compile.
+    pub pipeline: &'a str,
+    /// `--image`, which wins over `run_config.image`.
+    pub image: Option<&'a str>,
+}
+
+impl<'a> CompileRequest<'a> {
+    fn image(&self) -> Result<&'a str, CompileError> {
+        self.image
+            .or(self.config.run_config.image.as_deref())
+            .filter(|image| !image.trim().is_empty())
+            .ok_or_else(|| CompileError::MissingImage { config_file: self.config_file.to_owned() })
+    }
+}
+
+/// Why a pipeline could not be compiled.
+#[derive(Debug, thiserror::Error)]
+pub enum CompileError {
+    /// `--pipeline` names no registered pipeline.
+    #[error("pipeline `{name}` is not registered in the project")]
+    UnknownPipeline {
+        /// The requested name.
+        name: String,
+        /// The registered names.
+        available: Vec<String>,
+    },
+    /// `run_config.on_exit_pipeline` names no registered pipeline.
+    #[error("`run_config.on_exit_pipeline`: pipeline `{name}` is not registered in the project")]
+    UnknownOnExitPipeline {
+        /// The configured name.
+        name: String,
+        /// The registered names.
+        available: Vec<String>,
+    },
+    /// The pipeline has no nodes.
+    #[error("pipeline `{name}` has no nodes, so there is nothing to compile")]
+    EmptyPipeline {
+        /// The pipeline.
+        name: String,
+    },
+    /// Neither `--image` nor `run_config.image`.
+    #[error("no image to run the steps: `run_config.image` is not set in {config_file}")]
+    MissingImage {
+        /// The config file that should set it.
+        config_file: String,
+    },
+    /// The pipeline's nodes are inconsistent (hand-written snapshots only).
+    #[error("pipeline `{pipeline}`: {source}")]
+    Graph {
+        /// The pipeline.
+        pipeline: String,
+        /// What is wrong.
+        #[source]
+        source: GraphError,
+    },
+}
+
+impl CompileError {
+    /// A line telling the user how to fix the problem.
+    pub fn hint(&self) -> Option<String> {
+        match self {
+            Self::UnknownPipeline { name, available } | Self::UnknownOnExitPipeline { name, available } => {
+                let closest = available
+                    .iter()
+                    .map(|candidate| (strsim::jaro_winkler(name, candidate), candidate))
+                    .filter(|(score, _)| *score > 0.8)
+                    .max_by(|a, b| a.0.total_cmp(&b.0));
+                Some(match closest {
+                    Some((_, best)) => format!("did you mean `{best}`? registered pipelines: {}", available.join(", ")),
+                    None => format!("registered pipelines: {}", available.join(", ")),
+                })
+            }
+            Self::EmptyPipeline { .. } => {
+                Some("check the pipeline registry (`kedro registry describe <name>`)".to_owned())
+            }
+            Self::MissingImage { .. } => Some("set `run_config.image`, or pass `--image <image>`".to_owned()),
+            Self::Graph { .. } => None,
+        }
+    }
+}
