@@ -14,7 +14,10 @@ pub(crate) enum Status {
     /// 1: the user's input or a remote service said no (or `--check` found a stale file).
     Failure,
     /// 2: usage error or a bug.
-    #[allow(dead_code, reason = "clap reports usage errors itself; kept for internal errors")]
+    #[allow(
+        dead_code,
+        reason = "clap reports usage errors itself; kept for internal errors"
+    )]
     Internal,
 }
 
@@ -38,7 +41,11 @@ pub(crate) struct Failure {
 
 impl Failure {
     pub(crate) fn user(message: impl Into<String>) -> Self {
-        Self { message: message.into(), hints: Vec::new(), status: Status::Failure }
+        Self {
+            message: message.into(),
+            hints: Vec::new(),
+            status: Status::Failure,
+        }
     }
 
     pub(crate) fn with_hint(mut self, hint: Option<String>) -> Self {

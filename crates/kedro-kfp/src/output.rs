@@ -2,7 +2,11 @@
 //! it, so a failed or interrupted compile never leaves a partial file behind. Status lines
 //! go to stderr; stdout carries data only.
 
-#![allow(clippy::print_stdout, clippy::print_stderr, reason = "the one place that prints results")]
+#![allow(
+    clippy::print_stdout,
+    clippy::print_stderr,
+    reason = "the one place that prints results"
+)]
 
 use std::io::Write;
 use std::path::Path;
@@ -18,7 +22,10 @@ pub(crate) fn is_stdout(path: &Path) -> bool {
 pub(crate) fn write_atomically(path: &Path, content: &str) -> Result<(), Failure> {
     if is_stdout(path) {
         let mut stdout = std::io::stdout().lock();
-        return match stdout.write_all(content.as_bytes()).and_then(|()| stdout.flush()) {
+        return match stdout
+            .write_all(content.as_bytes())
+            .and_then(|()| stdout.flush())
+        {
             // A closed pipe (`| head`) is not an error.
             Err(error) if error.kind() != std::io::ErrorKind::BrokenPipe => {
                 Err(Failure::user(format!("cannot write to stdout: {error}")))
@@ -34,12 +41,18 @@ pub(crate) fn write_atomically(path: &Path, content: &str) -> Result<(), Failure
         .prefix(".kedro-kfp-")
         .tempfile_in(dir)
         .map_err(|error| Failure::io("write into", dir, &error))?;
-    temp.write_all(content.as_bytes()).map_err(|error| Failure::io("write", temp.path(), &error))?;
+    temp.write_all(content.as_bytes())
+        .map_err(|error| Failure::io("write", temp.path(), &error))?;
     // Temporary files are private (0600); the manifest is an ordinary file: keep the mode of
     // the file it replaces, or use the usual 0644.
-    let permissions = fs_err::metadata(path).map(|meta| meta.permissions()).unwrap_or_else(|_| default_permissions());
-    temp.as_file().set_permissions(permissions).map_err(|error| Failure::io("write", temp.path(), &error))?;
-    temp.persist(path).map_err(|error| Failure::io("write", path, &error.error))?;
+    let permissions = fs_err::metadata(path)
+        .map(|meta| meta.permissions())
+        .unwrap_or_else(|_| default_permissions());
+    temp.as_file()
+        .set_permissions(permissions)
+        .map_err(|error| Failure::io("write", temp.path(), &error))?;
+    temp.persist(path)
+        .map_err(|error| Failure::io("write", path, &error.error))?;
     Ok(())
 }
 
@@ -62,5 +75,7 @@ fn default_permissions() -> std::fs::Permissions {
 #[cfg(not(unix))]
 fn default_permissions() -> std::fs::Permissions {
     // Elsewhere the temporary file's permissions are already the ordinary ones.
-    std::fs::metadata(".").map(|meta| meta.permissions()).unwrap_or_else(|_| unreachable!("cwd exists"))
+    std::fs::metadata(".")
+        .map(|meta| meta.permissions())
+        .unwrap_or_else(|_| unreachable!("cwd exists"))
 }

@@ -37,24 +37,42 @@ pub fn workflow(request: &CompileRequest<'_>) -> Result<argo::Workflow, CompileE
     let run = &request.config.run_config;
     let image = request.image()?;
     let root = root_name(snapshot);
-    let reserved: BTreeSet<String> =
-        [root.as_str(), VOLUME_CREATE, VOLUME_INIT, ON_EXIT].map(str::to_owned).into();
+    let reserved: BTreeSet<String> = [root.as_str(), VOLUME_CREATE, VOLUME_INIT, ON_EXIT]
+        .map(str::to_owned)
+        .into();
     let merge = run.node_merge_strategy == Some(NodeMergeStrategy::Full);
     let plan = plan(snapshot, request.pipeline, merge, &reserved)?;
     let exit_pipeline = match &run.on_exit_pipeline {
-        Some(name) => Some((name.as_str(), pipeline(snapshot, name).map_err(|_| {
-            CompileError::UnknownOnExitPipeline {
+        Some(name) => Some((
+            name.as_str(),
+            pipeline(snapshot, name).map_err(|_| CompileError::UnknownOnExitPipeline {
                 name: name.clone(),
                 available: snapshot.pipelines.keys().cloned().collect(),
-            }
-        })?)),
+            })?,
+        )),
         None => None,
     };
 
-    let lowering = Lowering { snapshot, pipeline: request.pipeline, run, image, plan: &plan };
-    let volume_task = run.volume.as_ref().map(|volume| if volume.skip_init { VOLUME_CREATE } else { VOLUME_INIT });
+    let lowering = Lowering {
+        snapshot,
+        pipeline: request.pipeline,
+        run,
+        image,
+        plan: &plan,
+    };
+    let volume_task = run.volume.as_ref().map(|volume| {
+        if volume.skip_init {
+            VOLUME_CREATE
+        } else {
+            VOLUME_INIT
+        }
+    });
 
-    let mut templates: Vec<argo::Template> = plan.steps.iter().map(|step| lowering.step_template(step)).collect();
+    let mut templates: Vec<argo::Template> = plan
+        .steps
+        .iter()
+        .map(|step| lowering.step_template(step))
+        .collect();
     let tasks = plan
         .steps
         .iter()
@@ -73,7 +91,9 @@ pub fn workflow(request: &CompileRequest<'_>) -> Result<argo::Workflow, CompileE
         .collect::<BTreeMap<String, argo::DagTask>>();
     templates.push(argo::Template {
         name: root.clone(),
-        dag: Some(argo::Dag { tasks: tasks.into_values().collect() }),
+        dag: Some(argo::Dag {
+            tasks: tasks.into_values().collect(),
+        }),
         ..argo::Template::default()
     });
     if let Some(volume) = &run.volume {
@@ -98,8 +118,12 @@ pub fn workflow(request: &CompileRequest<'_>) -> Result<argo::Workflow, CompileE
     }
     templates.sort_by(|a, b| a.name.cmp(&b.name));
 
-    let used: BTreeSet<&str> =
-        plan.steps.iter().flat_map(|step| step.parameters.iter().copied()).chain(exit_parameters).collect();
+    let used: BTreeSet<&str> = plan
+        .steps
+        .iter()
+        .flat_map(|step| step.parameters.iter().copied())
+        .chain(exit_parameters)
+        .collect();
     let parameters: Vec<argo::Parameter> = used
         .iter()
         .map(|key| argo::Parameter {
@@ -124,7 +148,9 @@ pub fn workflow(request: &CompileRequest<'_>) -> Result<argo::Workflow, CompileE
             entrypoint: root,
             arguments: argo::Arguments { parameters },
             on_exit: exit_pipeline.map(|_| ON_EXIT.to_owned()),
-            ttl_strategy: Some(argo::TtlStrategy { seconds_after_completion: run.ttl.unwrap_or(DEFAULT_TTL) }),
+            ttl_strategy: Some(argo::TtlStrategy {
+                seconds_after_completion: run.ttl.unwrap_or(DEFAULT_TTL),
+            }),
             templates,
         },
     })
@@ -138,14 +164,27 @@ fn generate_name(snapshot: &Snapshot, pipeline: &str) -> String {
         format!("{}-{pipeline}", snapshot.project.package_name)
     };
     let label = dns_label(&base);
-    let label = if label.is_empty() { "pipeline".to_owned() } else { label };
+    let label = if label.is_empty() {
+        "pipeline".to_owned()
+    } else {
+        label
+    };
     // `generateName` gets five random characters appended; keep the whole name under 63.
-    label.chars().take(crate::names::MAX_NAME - 6).collect::<String>().trim_end_matches('-').to_owned()
+    label
+        .chars()
+        .take(crate::names::MAX_NAME - 6)
+        .collect::<String>()
+        .trim_end_matches('-')
+        .to_owned()
 }
 
 fn root_name(snapshot: &Snapshot) -> String {
     let name = dns_label(&snapshot.project.package_name);
-    if name.is_empty() { "pipeline".to_owned() } else { name }
+    if name.is_empty() {
+        "pipeline".to_owned()
+    } else {
+        name
+    }
 }
 
 /// Parameter values travel as JSON text; the step runtime decodes them (and takes text that
@@ -156,7 +195,10 @@ fn parameter_default(value: &Value) -> String {
 
 /// `pipelines.kubeflow.org/pipeline_spec`: what the KFP v1 UI shows (name, description,
 /// parameters with defaults). JSON with sorted keys, as the KFP SDK writes it.
-fn pipeline_spec_annotation(request: &CompileRequest<'_>, parameters: &[argo::Parameter]) -> String {
+fn pipeline_spec_annotation(
+    request: &CompileRequest<'_>,
+    parameters: &[argo::Parameter],
+) -> String {
     let inputs: Vec<Value> = parameters
         .iter()
         .map(|p| serde_json::json!({"default": p.value, "name": p.name, "optional": true}))
@@ -166,7 +208,10 @@ fn pipeline_spec_annotation(request: &CompileRequest<'_>, parameters: &[argo::Pa
         spec.insert("description".into(), description.clone().into());
     }
     spec.insert("inputs".into(), inputs.into());
-    spec.insert("name".into(), generate_name(request.snapshot, request.pipeline).into());
+    spec.insert(
+        "name".into(),
+        generate_name(request.snapshot, request.pipeline).into(),
+    );
     Value::Object(spec).to_string()
 }
 
@@ -212,7 +257,9 @@ fn volume_create_template(volume: &VolumeConfig) -> argo::Template {
             parameters: vec![argo::Parameter {
                 name: format!("{VOLUME_CREATE}-name"),
                 value: None,
-                value_from: Some(argo::ValueFrom { json_path: "{.metadata.name}".to_owned() }),
+                value_from: Some(argo::ValueFrom {
+                    json_path: "{.metadata.name}".to_owned(),
+                }),
             }],
             artifacts: Vec::new(),
         }),
@@ -235,7 +282,12 @@ fn data_volume() -> argo::Volume {
 }
 
 fn mount(name: &str, path: &str) -> argo::VolumeMount {
-    argo::VolumeMount { name: name.to_owned(), mount_path: path.to_owned(), read_only: None, sub_path: None }
+    argo::VolumeMount {
+        name: name.to_owned(),
+        mount_path: path.to_owned(),
+        read_only: None,
+        sub_path: None,
+    }
 }
 
 struct Lowering<'a> {
@@ -256,10 +308,14 @@ impl Lowering<'_> {
             image_pull_policy: Some(
                 self.run
                     .image_pull_policy
-                    .map_or(DEFAULT_PULL_POLICY.to_owned(), |policy| format!("{policy:?}")),
+                    .map_or(DEFAULT_PULL_POLICY.to_owned(), |policy| {
+                        format!("{policy:?}")
+                    }),
             ),
             resources: None,
-            security_context: self.run.volume.as_ref().map(|v| argo::SecurityContext { run_as_user: v.owner }),
+            security_context: self.run.volume.as_ref().map(|v| argo::SecurityContext {
+                run_as_user: v.owner,
+            }),
             volume_mounts: Vec::new(),
         }
     }
@@ -268,7 +324,11 @@ impl Lowering<'_> {
     fn volume_init_template(&self) -> argo::Template {
         let mut container = self.container(
             vec!["cp".to_owned()],
-            vec!["-r".to_owned(), format!("{DATA_MOUNT}/."), INIT_MOUNT.to_owned()],
+            vec![
+                "-r".to_owned(),
+                format!("{DATA_MOUNT}/."),
+                INIT_MOUNT.to_owned(),
+            ],
         );
         container.volume_mounts.push(mount(VOLUME_NAME, INIT_MOUNT));
         argo::Template {
@@ -289,10 +349,19 @@ impl Lowering<'_> {
         let run = self.run;
         let parameters = step.parameters.iter().map(|key| {
             let name = &self.plan.parameter_names[key];
-            ((*key).to_owned(), format!("{{{{workflow.parameters.{name}}}}}"))
+            (
+                (*key).to_owned(),
+                format!("{{{{workflow.parameters.{name}}}}}"),
+            )
         });
         let nodes = (!step.whole_pipeline).then_some(step.nodes.as_slice());
-        let args = step_arguments("kubeflow", self.snapshot.project.env.as_deref(), pipeline, nodes, parameters);
+        let args = step_arguments(
+            "kubeflow",
+            self.snapshot.project.env.as_deref(),
+            pipeline,
+            nodes,
+            parameters,
+        );
         let mut container = self.container(vec!["kedro".to_owned()], args);
 
         // A merged step has no single node to look up: it gets the `__default__` entries.
@@ -302,10 +371,14 @@ impl Lowering<'_> {
         };
         let resources = kubeflow::merged_resources(&run.resources, node_name, &tags);
         if !resources.is_empty() {
-            let quantities: BTreeMap<String, String> =
-                resources.iter().map(|(k, v)| (k.clone(), v.to_string())).collect();
-            container.resources =
-                Some(argo::ResourceRequirements { requests: quantities.clone(), limits: quantities });
+            let quantities: BTreeMap<String, String> = resources
+                .iter()
+                .map(|(k, v)| (k.clone(), v.to_string()))
+                .collect();
+            container.resources = Some(argo::ResourceRequirements {
+                requests: quantities.clone(),
+                limits: quantities,
+            });
         }
 
         let mut volumes = Vec::new();
@@ -327,13 +400,15 @@ impl Lowering<'_> {
             .map(retry_strategy);
 
         let mut metadata = argo::Metadata::default();
-        metadata
-            .annotations
-            .insert("pipelines.kubeflow.org/task_display_name".to_owned(), step.display_name.clone());
+        metadata.annotations.insert(
+            "pipelines.kubeflow.org/task_display_name".to_owned(),
+            step.display_name.clone(),
+        );
         if let Some(staleness) = &run.max_cache_staleness {
-            metadata
-                .annotations
-                .insert("pipelines.kubeflow.org/max_cache_staleness".to_owned(), staleness.clone());
+            metadata.annotations.insert(
+                "pipelines.kubeflow.org/max_cache_staleness".to_owned(),
+                staleness.clone(),
+            );
         }
 
         let artifacts = if run.store_kedro_outputs_as_kfp_artifacts.unwrap_or(true) {
@@ -344,8 +419,10 @@ impl Lowering<'_> {
         argo::Template {
             name: step.name.clone(),
             metadata,
-            outputs: (!artifacts.is_empty())
-                .then(|| argo::Outputs { parameters: Vec::new(), artifacts }),
+            outputs: (!artifacts.is_empty()).then(|| argo::Outputs {
+                parameters: Vec::new(),
+                artifacts,
+            }),
             container: Some(container),
             volumes,
             tolerations,
@@ -397,8 +474,11 @@ fn extra_volumes(extra: &[ExtraVolume]) -> (Vec<argo::Volume>, Vec<argo::VolumeM
                 .sources
                 .iter()
                 .map(|(kind, source)| {
-                    let params: serde_json::Map<String, Value> =
-                        source.params.iter().map(|(k, v)| (camel_case(k), camel_case_keys(v))).collect();
+                    let params: serde_json::Map<String, Value> = source
+                        .params
+                        .iter()
+                        .map(|(k, v)| (camel_case(k), camel_case_keys(v)))
+                        .collect();
                     (camel_case(kind), Value::Object(params))
                 })
                 .collect();
@@ -431,7 +511,11 @@ fn camel_case(snake: &str) -> String {
 
 fn camel_case_keys(value: &Value) -> Value {
     match value {
-        Value::Object(map) => Value::Object(map.iter().map(|(k, v)| (camel_case(k), camel_case_keys(v))).collect()),
+        Value::Object(map) => Value::Object(
+            map.iter()
+                .map(|(k, v)| (camel_case(k), camel_case_keys(v)))
+                .collect(),
+        ),
         Value::Array(items) => Value::Array(items.iter().map(camel_case_keys).collect()),
         other => other.clone(),
     }
@@ -456,7 +540,11 @@ fn retry_strategy(policy: &kubeflow::RetryPolicy) -> argo::RetryStrategy {
         factor: policy.backoff_factor.map(|factor| factor.to_string()),
         max_duration: policy.backoff_max_duration.clone(),
     });
-    argo::RetryStrategy { limit: policy.num_retries.to_string(), retry_policy: None, backoff }
+    argo::RetryStrategy {
+        limit: policy.num_retries.to_string(),
+        retry_policy: None,
+        backoff,
+    }
 }
 
 #[cfg(test)]
@@ -466,7 +554,10 @@ mod tests {
     #[test]
     fn snake_case_becomes_camel_case() {
         assert_eq!(camel_case("empty_dir"), "emptyDir");
-        assert_eq!(camel_case("persistent_volume_claim"), "persistentVolumeClaim");
+        assert_eq!(
+            camel_case("persistent_volume_claim"),
+            "persistentVolumeClaim"
+        );
         assert_eq!(camel_case("medium"), "medium");
         let nested = camel_case_keys(&serde_json::json!({"items": [{"key_name": 1}]}));
         assert_eq!(nested, serde_json::json!({"items": [{"keyName": 1}]}));

@@ -30,7 +30,9 @@ impl<'a> CompileRequest<'a> {
         self.image
             .or(self.config.run_config.image.as_deref())
             .filter(|image| !image.trim().is_empty())
-            .ok_or_else(|| CompileError::MissingImage { config_file: self.config_file.to_owned() })
+            .ok_or_else(|| CompileError::MissingImage {
+                config_file: self.config_file.to_owned(),
+            })
     }
 }
 
@@ -80,21 +82,27 @@ impl CompileError {
     /// A line telling the user how to fix the problem.
     pub fn hint(&self) -> Option<String> {
         match self {
-            Self::UnknownPipeline { name, available } | Self::UnknownOnExitPipeline { name, available } => {
+            Self::UnknownPipeline { name, available }
+            | Self::UnknownOnExitPipeline { name, available } => {
                 let closest = available
                     .iter()
                     .map(|candidate| (strsim::jaro_winkler(name, candidate), candidate))
                     .filter(|(score, _)| *score > 0.8)
                     .max_by(|a, b| a.0.total_cmp(&b.0));
                 Some(match closest {
-                    Some((_, best)) => format!("did you mean `{best}`? registered pipelines: {}", available.join(", ")),
+                    Some((_, best)) => format!(
+                        "did you mean `{best}`? registered pipelines: {}",
+                        available.join(", ")
+                    ),
                     None => format!("registered pipelines: {}", available.join(", ")),
                 })
             }
             Self::EmptyPipeline { .. } => {
                 Some("check the pipeline registry (`kedro registry describe <name>`)".to_owned())
             }
-            Self::MissingImage { .. } => Some("set `run_config.image`, or pass `--image <image>`".to_owned()),
+            Self::MissingImage { .. } => {
+                Some("set `run_config.image`, or pass `--image <image>`".to_owned())
+            }
             Self::Graph { .. } => None,
         }
     }

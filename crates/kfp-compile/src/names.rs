@@ -16,12 +16,24 @@ const HASH_LEN: usize = 8;
 
 /// Lowercase DNS-1123 label: `[a-z0-9]([-a-z0-9]*[a-z0-9])?`.
 pub(crate) fn dns_label(name: &str) -> String {
-    squeeze(name.chars().map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '-' }))
+    squeeze(name.chars().map(|c| {
+        if c.is_ascii_alphanumeric() {
+            c.to_ascii_lowercase()
+        } else {
+            '-'
+        }
+    }))
 }
 
 /// Argo parameter / artifact name: `[-a-zA-Z0-9_]+`.
 pub(crate) fn parameter_name(name: &str) -> String {
-    squeeze(name.chars().map(|c| if c.is_ascii_alphanumeric() || c == '_' { c } else { '-' }))
+    squeeze(name.chars().map(|c| {
+        if c.is_ascii_alphanumeric() || c == '_' {
+            c
+        } else {
+            '-'
+        }
+    }))
 }
 
 /// Collapses runs of `-` and trims them from both ends.
@@ -41,7 +53,11 @@ fn squeeze(chars: impl Iterator<Item = char>) -> String {
 
 fn short_hash(text: &str) -> String {
     let digest = Sha256::digest(text.as_bytes());
-    digest.iter().take(HASH_LEN / 2).map(|byte| format!("{byte:02x}")).collect()
+    digest
+        .iter()
+        .take(HASH_LEN / 2)
+        .map(|byte| format!("{byte:02x}"))
+        .collect()
 }
 
 /// Gives every original name a unique sanitized name.
@@ -55,8 +71,10 @@ pub(crate) fn unique_names<'a>(
     reserved: &BTreeSet<String>,
 ) -> BTreeMap<&'a str, String> {
     let originals: BTreeSet<&str> = originals.into_iter().collect();
-    let bases: BTreeMap<&str, String> =
-        originals.iter().map(|original| (*original, sanitize(original))).collect();
+    let bases: BTreeMap<&str, String> = originals
+        .iter()
+        .map(|original| (*original, sanitize(original)))
+        .collect();
     let mut uses: BTreeMap<&str, usize> = BTreeMap::new();
     for base in bases.values() {
         *uses.entry(base.as_str()).or_default() += 1;
@@ -72,9 +90,16 @@ pub(crate) fn unique_names<'a>(
                 base.clone()
             } else {
                 let keep = MAX_NAME - HASH_LEN - 1;
-                let stem = base.get(..keep.min(base.len())).unwrap_or(base).trim_end_matches(['-', '_']);
+                let stem = base
+                    .get(..keep.min(base.len()))
+                    .unwrap_or(base)
+                    .trim_end_matches(['-', '_']);
                 let hash = short_hash(original);
-                if stem.is_empty() { format!("x-{hash}") } else { format!("{stem}-{hash}") }
+                if stem.is_empty() {
+                    format!("x-{hash}")
+                } else {
+                    format!("{stem}-{hash}")
+                }
             };
             (*original, name)
         })
@@ -87,7 +112,10 @@ mod tests {
 
     #[test]
     fn sanitizes_kedro_names() {
-        assert_eq!(dns_label("candidate_modelling_pipeline.X_train"), "candidate-modelling-pipeline-x-train");
+        assert_eq!(
+            dns_label("candidate_modelling_pipeline.X_train"),
+            "candidate-modelling-pipeline-x-train"
+        );
         assert_eq!(dns_label("func([a,b]) -> [c]"), "func-a-b-c");
         assert_eq!(dns_label("__default__"), "default");
         assert_eq!(parameter_name("ns.model_options"), "ns-model_options");
@@ -99,7 +127,14 @@ mod tests {
         let long = "a".repeat(100);
         let reserved = BTreeSet::from(["data-volume-init".to_owned()]);
         let names = unique_names(
-            ["ns.a", "ns_a", "b", long.as_str(), "data volume init", "!!!"],
+            [
+                "ns.a",
+                "ns_a",
+                "b",
+                long.as_str(),
+                "data volume init",
+                "!!!",
+            ],
             dns_label,
             &reserved,
         );

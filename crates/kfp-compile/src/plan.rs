@@ -39,10 +39,13 @@ pub(crate) fn pipeline<'a>(
     snapshot: &'a Snapshot,
     name: &str,
 ) -> Result<&'a kfp_snapshot::Pipeline, CompileError> {
-    snapshot.pipelines.get(name).ok_or_else(|| CompileError::UnknownPipeline {
-        name: name.to_owned(),
-        available: snapshot.pipelines.keys().cloned().collect(),
-    })
+    snapshot
+        .pipelines
+        .get(name)
+        .ok_or_else(|| CompileError::UnknownPipeline {
+            name: name.to_owned(),
+            available: snapshot.pipelines.keys().cloned().collect(),
+        })
 }
 
 /// One step per node (`merge = false`) or one step for the whole pipeline.
@@ -57,12 +60,19 @@ pub(crate) fn plan<'a>(
 ) -> Result<Plan<'a>, CompileError> {
     let pipeline = pipeline(snapshot, pipeline_name)?;
     if pipeline.nodes.is_empty() {
-        return Err(CompileError::EmptyPipeline { name: pipeline_name.to_owned() });
+        return Err(CompileError::EmptyPipeline {
+            name: pipeline_name.to_owned(),
+        });
     }
-    let graph = NodeGraph::new(pipeline)
-        .map_err(|source| CompileError::Graph { pipeline: pipeline_name.to_owned(), source })?;
-    let parameter_names =
-        unique_names(snapshot.parameters.keys().map(String::as_str), parameter_name, &BTreeSet::new());
+    let graph = NodeGraph::new(pipeline).map_err(|source| CompileError::Graph {
+        pipeline: pipeline_name.to_owned(),
+        source,
+    })?;
+    let parameter_names = unique_names(
+        snapshot.parameters.keys().map(String::as_str),
+        parameter_name,
+        &BTreeSet::new(),
+    );
 
     let mut steps = if merge {
         let nodes: Vec<&Node> = graph.nodes().to_vec();
@@ -78,15 +88,22 @@ pub(crate) fn plan<'a>(
             dependencies: Vec::new(),
         }]
     } else {
-        let names = unique_names(graph.nodes().iter().map(|node| node.name.as_str()), dns_label, reserved);
+        let names = unique_names(
+            graph.nodes().iter().map(|node| node.name.as_str()),
+            dns_label,
+            reserved,
+        );
         let name_of = |node: &Node| names[node.name.as_str()].clone();
         graph
             .nodes()
             .iter()
             .enumerate()
             .map(|(index, node)| {
-                let dependencies: BTreeSet<String> =
-                    graph.parents(index).iter().map(|&parent| name_of(graph.nodes()[parent])).collect();
+                let dependencies: BTreeSet<String> = graph
+                    .parents(index)
+                    .iter()
+                    .map(|&parent| name_of(graph.nodes()[parent]))
+                    .collect();
                 Step {
                     name: name_of(node),
                     display_name: node.name.clone(),
@@ -99,7 +116,10 @@ pub(crate) fn plan<'a>(
             .collect()
     };
     steps.sort_by(|a, b| a.name.cmp(&b.name));
-    Ok(Plan { steps, parameter_names })
+    Ok(Plan {
+        steps,
+        parameter_names,
+    })
 }
 
 /// The argv after `kedro` that runs a step inside the image (see `kedro_kfp.plugin`'s `step`
@@ -111,7 +131,12 @@ pub(crate) fn step_arguments(
     nodes: Option<&[&Node]>,
     parameters: impl IntoIterator<Item = (String, String)>,
 ) -> Vec<String> {
-    let mut args = vec![group.to_owned(), "step".to_owned(), "--pipeline".to_owned(), pipeline.to_owned()];
+    let mut args = vec![
+        group.to_owned(),
+        "step".to_owned(),
+        "--pipeline".to_owned(),
+        pipeline.to_owned(),
+    ];
     if let Some(env) = env {
         args.extend(["--env".to_owned(), env.to_owned()]);
     }

@@ -35,7 +35,10 @@ impl fmt::Display for Location {
 impl ConfigError {
     pub(crate) fn in_file(file: &str, message: impl Into<String>) -> Self {
         Self {
-            location: Location { file: file.to_owned(), position: None },
+            location: Location {
+                file: file.to_owned(),
+                position: None,
+            },
             message: message.into(),
             hint: None,
         }
@@ -54,10 +57,15 @@ impl ConfigError {
             .location()
             .filter(|location| location.line() > 0)
             .map(|location| (location.line(), location.column()));
-        let location = Location { file: file.to_owned(), position };
+        let location = Location {
+            file: file.to_owned(),
+            position,
+        };
         let key = error.path.as_deref();
         let (message, hint) = match inner {
-            E::SerdeUnknownField { field, expected, .. } => {
+            E::SerdeUnknownField {
+                field, expected, ..
+            } => {
                 let full = match key {
                     // The path already ends with the unknown key when the error came from a
                     // nested struct; serde_path_to_error stops at the parent otherwise.
@@ -79,7 +87,11 @@ impl ConfigError {
                 }
             }
         };
-        Self { location, message, hint }
+        Self {
+            location,
+            message,
+            hint,
+        }
     }
 }
 

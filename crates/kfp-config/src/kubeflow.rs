@@ -257,8 +257,10 @@ impl KubeflowConfig {
     /// file replaces the same key of an earlier one, as Kedro's `OmegaConfigLoader` does.
     pub fn load(files: &[ConfigFile]) -> Result<Self, ConfigError> {
         let Some(last) = files.last() else {
-            return Err(ConfigError::in_file("conf/base/kubeflow.yaml", "file not found")
-                .with_hint("create it with `kedro kubeflow init <KFP host URL>`"));
+            return Err(
+                ConfigError::in_file("conf/base/kubeflow.yaml", "file not found")
+                    .with_hint("create it with `kedro kubeflow init <KFP host URL>`"),
+            );
         };
         let mut merged = KubeflowFile::default();
         let mut host_file = last.path.as_str();
@@ -280,20 +282,28 @@ impl KubeflowConfig {
             ConfigError::in_file(&last.path, "`run_config` is missing")
                 .with_hint("add a `run_config:` section with at least `image:`")
         })?;
-        let config = Self { host, project_id: merged.project_id, region: merged.region, run_config };
+        let config = Self {
+            host,
+            project_id: merged.project_id,
+            region: merged.region,
+            run_config,
+        };
         config.validate(host_file)?;
         Ok(config)
     }
 
     fn validate(&self, host_file: &str) -> Result<(), ConfigError> {
         let host = self.host.trim();
-        if host != crate::VERTEX_HOST && !(host.starts_with("http://") || host.starts_with("https://"))
+        if host != crate::VERTEX_HOST
+            && !(host.starts_with("http://") || host.starts_with("https://"))
         {
             return Err(ConfigError::in_file(
                 host_file,
                 format!("`host` must start with http:// or https:// (got `{host}`)"),
             )
-            .with_hint("write the full URL of the KFP API, e.g. https://kubeflow.example.com/pipeline"));
+            .with_hint(
+                "write the full URL of the KFP API, e.g. https://kubeflow.example.com/pipeline",
+            ));
         }
         Ok(())
     }
@@ -320,7 +330,9 @@ pub fn merged_resources(
     tags: &[String],
 ) -> BTreeMap<String, Quantity> {
     let mut merged = BTreeMap::new();
-    let keys = std::iter::once(DEFAULT_KEY).chain(sorted(tags)).chain(std::iter::once(node));
+    let keys = std::iter::once(DEFAULT_KEY)
+        .chain(sorted(tags))
+        .chain(std::iter::once(node));
     for key in keys {
         if let Some(Some(values)) = resources.get(key) {
             merged.extend(values.iter().map(|(k, v)| (k.clone(), v.clone())));

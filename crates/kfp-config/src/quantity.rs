@@ -41,18 +41,23 @@ impl fmt::Display for Quantity {
 /// (Ki…Ei), decimal suffix (n, u, m, k, M…E) or exponent (e3, E-2).
 fn is_quantity(text: &str) -> bool {
     let unsigned = text.strip_prefix(['+', '-']).unwrap_or(text);
-    let number_end = unsigned.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(unsigned.len());
+    let number_end = unsigned
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(unsigned.len());
     let (number, suffix) = unsigned.split_at(number_end);
     let digits = number.replace('.', "");
     if digits.is_empty() || number.matches('.').count() > 1 {
         return false;
     }
-    const SUFFIXES: &[&str] =
-        &["", "Ki", "Mi", "Gi", "Ti", "Pi", "Ei", "n", "u", "m", "k", "M", "G", "T", "P", "E"];
+    const SUFFIXES: &[&str] = &[
+        "", "Ki", "Mi", "Gi", "Ti", "Pi", "Ei", "n", "u", "m", "k", "M", "G", "T", "P", "E",
+    ];
     if SUFFIXES.contains(&suffix) {
         return true;
     }
-    let exponent = suffix.strip_prefix(['e', 'E']).map(|e| e.strip_prefix(['+', '-']).unwrap_or(e));
+    let exponent = suffix
+        .strip_prefix(['e', 'E'])
+        .map(|e| e.strip_prefix(['+', '-']).unwrap_or(e));
     exponent.is_some_and(|e| !e.is_empty() && e.chars().all(|c| c.is_ascii_digit()))
 }
 
@@ -97,7 +102,9 @@ mod tests {
 
     #[test]
     fn accepts_the_kubernetes_grammar() {
-        for ok in ["1", "500m", "0.5", "2Gi", "64Mi", "1e3", "1.5E-2", "+1", "8"] {
+        for ok in [
+            "1", "500m", "0.5", "2Gi", "64Mi", "1e3", "1.5E-2", "+1", "8",
+        ] {
             assert!(Quantity::parse(ok).is_ok(), "{ok}");
         }
         for bad in ["", "Gi", "1GB", "1..2", "abc", "1 Gi", "1e", "--1"] {

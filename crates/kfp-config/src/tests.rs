@@ -4,7 +4,10 @@ use super::*;
 use crate::kubeflow::{ImagePullPolicy, NodeMergeStrategy, lookup, merged_resources};
 
 fn file(path: &str, content: &str) -> ConfigFile {
-    ConfigFile { path: path.to_owned(), content: content.to_owned() }
+    ConfigFile {
+        path: path.to_owned(),
+        content: content.to_owned(),
+    }
 }
 
 fn load(content: &str) -> Result<KubeflowConfig, ConfigError> {
@@ -23,7 +26,10 @@ fn the_file_kedro_kubeflow_0_11_writes_loads_unchanged() {
     assert_eq!(run.image_pull_policy, Some(ImagePullPolicy::IfNotPresent));
     assert_eq!(run.ttl, Some(604_800));
     let volume = run.volume.as_ref().expect("volume");
-    assert_eq!((volume.size.as_str(), volume.owner, volume.keep), ("1Gi", 0, false));
+    assert_eq!(
+        (volume.size.as_str(), volume.owner, volume.keep),
+        ("1Gi", 0, false)
+    );
     assert_eq!(volume.access_modes, vec!["ReadWriteOnce"]);
     // `cpu: 8` is a YAML integer; it must become the quantity "8".
     let training = merged_resources(&run.resources, "model_training", &[]);
@@ -31,13 +37,23 @@ fn the_file_kedro_kubeflow_0_11_writes_loads_unchanged() {
     assert_eq!(training["memory"].as_str(), "1Gi");
     let gpu = merged_resources(&run.resources, "tensorflow_step", &[]);
     assert_eq!(gpu["nvidia.com/gpu"].as_str(), "1");
-    assert_eq!(gpu["cpu"].as_str(), "1", "__default__ fills the keys a node leaves out");
+    assert_eq!(
+        gpu["cpu"].as_str(),
+        "1",
+        "__default__ fills the keys a node leaves out"
+    );
     let shm = &run.extra_volumes["tensorflow_step"][0];
     assert_eq!(shm.mount_path, "/dev/shm");
     assert_eq!(shm.volume.sources["empty_dir"].params["medium"], "Memory");
     let retry = run.retry_policy["__default__"].as_ref().expect("retry");
-    assert_eq!((retry.num_retries, retry.backoff_duration.as_deref()), (4, Some("60s")));
-    assert_eq!(run.tolerations["node_a"][0].value.as_deref(), Some("voltaire"));
+    assert_eq!(
+        (retry.num_retries, retry.backoff_duration.as_deref()),
+        (4, Some("60s"))
+    );
+    assert_eq!(
+        run.tolerations["node_a"][0].value.as_deref(),
+        Some("voltaire")
+    );
 }
 
 #[test]
@@ -50,7 +66,10 @@ fn the_0_4_7_documentation_example_loads() {
          keep: False\n  resources:\n    __default__:\n      cpu: 200m\n      memory: 64Mi\n  node_merge_strategy: full\n",
     )
     .expect("docs example must load");
-    assert_eq!(config.run_config.node_merge_strategy, Some(NodeMergeStrategy::Full));
+    assert_eq!(
+        config.run_config.node_merge_strategy,
+        Some(NodeMergeStrategy::Full)
+    );
     assert_eq!(config.run_config.volume.expect("volume").storageclass, None);
 }
 
@@ -62,7 +81,10 @@ fn init_template_renders_and_loads_with_awkward_names() {
         project_name: "My: \"Project\" #1",
     });
     let config = load(&text).expect("rendered template must load");
-    assert_eq!(config.run_config.experiment_name.as_deref(), Some("My: \"Project\" #1"));
+    assert_eq!(
+        config.run_config.experiment_name.as_deref(),
+        Some("My: \"Project\" #1")
+    );
     assert_eq!(config.run_config.image.as_deref(), Some("my_pkg"));
     assert!(text.contains("# Name of the image to run as the pipeline steps"));
 }
@@ -71,7 +93,10 @@ fn init_template_renders_and_loads_with_awkward_names() {
 fn unknown_keys_name_the_file_position_path_and_closest_key() {
     let err = load("host: http://h\nrun_config:\n  image: i\n  volume:\n    sise: 2Gi\n")
         .expect_err("unknown key");
-    assert_eq!(err.to_string(), "conf/base/kubeflow.yaml:5:5: unknown key `run_config.volume.sise`");
+    assert_eq!(
+        err.to_string(),
+        "conf/base/kubeflow.yaml:5:5: unknown key `run_config.volume.sise`"
+    );
     assert_eq!(err.hint.as_deref(), Some("did you mean `size`?"));
 
     let err = load("host: http://h\nrun_config:\n  imagee: i\n").expect_err("unknown key");
@@ -86,15 +111,27 @@ fn unknown_keys_name_the_file_position_path_and_closest_key() {
 #[test]
 fn wrong_types_and_bad_quantities_name_the_key() {
     let err = load("host: http://h\nrun_config:\n  ttl: a week\n").expect_err("type");
-    assert!(err.to_string().starts_with("conf/base/kubeflow.yaml:3:"), "{err}");
+    assert!(
+        err.to_string().starts_with("conf/base/kubeflow.yaml:3:"),
+        "{err}"
+    );
     assert!(err.message.contains("run_config.ttl"), "{err}");
 
-    let err = load("host: http://h\nrun_config:\n  resources:\n    __default__:\n      memory: 1GB\n")
-        .expect_err("quantity");
-    assert!(err.message.contains("run_config.resources.__default__.memory"), "{err}");
-    assert!(err.message.contains("`1GB` is not a Kubernetes quantity"), "{err}");
+    let err =
+        load("host: http://h\nrun_config:\n  resources:\n    __default__:\n      memory: 1GB\n")
+            .expect_err("quantity");
+    assert!(
+        err.message
+            .contains("run_config.resources.__default__.memory"),
+        "{err}"
+    );
+    assert!(
+        err.message.contains("`1GB` is not a Kubernetes quantity"),
+        "{err}"
+    );
 
-    let err = load("host: http://h\nrun_config:\n  image_pull_policy: Sometimes\n").expect_err("enum");
+    let err =
+        load("host: http://h\nrun_config:\n  image_pull_policy: Sometimes\n").expect_err("enum");
     assert!(err.message.contains("Sometimes"), "{err}");
 }
 
@@ -114,27 +151,48 @@ fn missing_host_and_bad_host_are_explained() {
     assert!(err.message.contains("http://"), "{err}");
     assert!(load("host: vertex-ai-pipelines\nrun_config: {}\n").is_ok());
     let err = KubeflowConfig::load(&[]).expect_err("no file");
-    assert!(err.hint.as_deref().unwrap_or_default().contains("kedro kubeflow init"));
+    assert!(
+        err.hint
+            .as_deref()
+            .unwrap_or_default()
+            .contains("kedro kubeflow init")
+    );
 }
 
 #[test]
 fn environment_files_replace_top_level_keys_of_base() {
-    let base = file("conf/base/kubeflow.yaml", "host: http://base\nrun_config:\n  image: a\n  ttl: 5\n");
+    let base = file(
+        "conf/base/kubeflow.yaml",
+        "host: http://base\nrun_config:\n  image: a\n  ttl: 5\n",
+    );
     let prod = file("conf/prod/kubeflow.yaml", "run_config:\n  image: b\n");
     let config = KubeflowConfig::load(&[base, prod]).expect("merge");
     assert_eq!(config.host, "http://base");
     assert_eq!(config.run_config.image.as_deref(), Some("b"));
-    assert_eq!(config.run_config.ttl, None, "run_config is replaced as a whole");
+    assert_eq!(
+        config.run_config.ttl, None,
+        "run_config is replaced as a whole"
+    );
     let empty = file("conf/local/kubeflow.yml", "# nothing yet\n");
-    let base = file("conf/base/kubeflow.yaml", "host: http://base\nrun_config: {}\n");
+    let base = file(
+        "conf/base/kubeflow.yaml",
+        "host: http://base\nrun_config: {}\n",
+    );
     assert!(KubeflowConfig::load(&[base, empty]).is_ok());
 }
 
 #[test]
 fn per_node_lookup_prefers_name_then_tag_then_default() {
-    let section: BTreeMap<String, u8> =
-        [("__default__".into(), 0), ("train".into(), 1), ("n".into(), 2)].into();
+    let section: BTreeMap<String, u8> = [
+        ("__default__".into(), 0),
+        ("train".into(), 1),
+        ("n".into(), 2),
+    ]
+    .into();
     assert_eq!(lookup(&section, "n", &["train".into()]), Some(&2));
-    assert_eq!(lookup(&section, "m", &["x".into(), "train".into()]), Some(&1));
+    assert_eq!(
+        lookup(&section, "m", &["x".into(), "train".into()]),
+        Some(&1)
+    );
     assert_eq!(lookup(&section, "m", &[]), Some(&0));
 }

@@ -102,7 +102,11 @@ impl<'a> NodeGraph<'a> {
             for input in node.dataset_inputs() {
                 let dataset = strip_transcoding(input);
                 if let Some(&writer) = writers.get(dataset) {
-                    crossing.entry(dataset).or_insert_with(|| (writer, BTreeSet::new())).1.insert(index);
+                    crossing
+                        .entry(dataset)
+                        .or_insert_with(|| (writer, BTreeSet::new()))
+                        .1
+                        .insert(index);
                 }
             }
         }
@@ -138,17 +142,35 @@ mod tests {
         assert_eq!(graph.parents(1), &BTreeSet::from([0]));
         assert_eq!(graph.parents(2), &BTreeSet::from([0, 1]));
         let crossing = graph.crossing_datasets();
-        assert_eq!(crossing.keys().copied().collect::<Vec<_>>(), vec!["mid", "out"]);
+        assert_eq!(
+            crossing.keys().copied().collect::<Vec<_>>(),
+            vec!["mid", "out"]
+        );
         assert_eq!(crossing["mid"], (0, BTreeSet::from([1, 2])));
     }
 
     #[test]
     fn malformed_pipelines_are_rejected() {
-        let dup = Pipeline { nodes: vec![node("a", &[], &[]), node("a", &[], &[])] };
-        assert_eq!(NodeGraph::new(&dup).unwrap_err(), GraphError::DuplicateNode("a".into()));
-        let cycle = Pipeline { nodes: vec![node("a", &["y"], &["x"]), node("b", &["x"], &["y"])] };
-        assert!(matches!(NodeGraph::new(&cycle).unwrap_err(), GraphError::Cycle(_)));
-        let twice = Pipeline { nodes: vec![node("a", &[], &["x"]), node("b", &[], &["x@s"])] };
-        assert!(matches!(NodeGraph::new(&twice).unwrap_err(), GraphError::DuplicateOutput { .. }));
+        let dup = Pipeline {
+            nodes: vec![node("a", &[], &[]), node("a", &[], &[])],
+        };
+        assert_eq!(
+            NodeGraph::new(&dup).expect_err("duplicate"),
+            GraphError::DuplicateNode("a".into())
+        );
+        let cycle = Pipeline {
+            nodes: vec![node("a", &["y"], &["x"]), node("b", &["x"], &["y"])],
+        };
+        assert!(matches!(
+            NodeGraph::new(&cycle).expect_err("cycle"),
+            GraphError::Cycle(_)
+        ));
+        let twice = Pipeline {
+            nodes: vec![node("a", &[], &["x"]), node("b", &[], &["x@s"])],
+        };
+        assert!(matches!(
+            NodeGraph::new(&twice).expect_err("twice"),
+            GraphError::DuplicateOutput { .. }
+        ));
     }
 }

@@ -99,7 +99,10 @@ impl Dataset {
     /// Whether the dataset lives only in the memory of the process that wrote it.
     pub fn is_memory(&self) -> bool {
         let short = self.kind.rsplit('.').next().unwrap_or(&self.kind);
-        matches!(short, "MemoryDataset" | "MemoryDataSet" | "SharedMemoryDataset")
+        matches!(
+            short,
+            "MemoryDataset" | "MemoryDataSet" | "SharedMemoryDataset"
+        )
     }
 }
 
@@ -134,7 +137,10 @@ pub struct Node {
 impl Node {
     /// Dataset inputs (parameter inputs left out).
     pub fn dataset_inputs(&self) -> impl Iterator<Item = &str> {
-        self.inputs.iter().map(String::as_str).filter(|input| !is_parameter_input(input))
+        self.inputs
+            .iter()
+            .map(String::as_str)
+            .filter(|input| !is_parameter_input(input))
     }
 }
 
@@ -174,7 +180,9 @@ impl Snapshot {
             .keys()
             .filter(|key| {
                 path == key.as_str()
-                    || path.strip_prefix(key.as_str()).is_some_and(|rest| rest.starts_with('.'))
+                    || path
+                        .strip_prefix(key.as_str())
+                        .is_some_and(|rest| rest.starts_with('.'))
             })
             .max_by_key(|key| key.len())
             .map(String::as_str)
@@ -213,7 +221,9 @@ pub fn from_json(text: &str) -> Result<Snapshot, SnapshotError> {
         None => return Err(SnapshotError::MissingVersion),
         Some(Value::Number(n)) if n.as_u64() == Some(u64::from(SNAPSHOT_VERSION)) => {}
         Some(Value::Number(n)) => {
-            return Err(SnapshotError::UnsupportedVersion { found: n.as_u64().unwrap_or(0) });
+            return Err(SnapshotError::UnsupportedVersion {
+                found: n.as_u64().unwrap_or(0),
+            });
         }
         Some(_) => return Err(SnapshotError::MissingVersion),
     }
@@ -252,10 +262,17 @@ mod tests {
             "ns.flat": 1,
             "other": 2,
         }));
-        let n = node(&["params:ns.model_options.test_size", "params:ns.flat", "companies"]);
+        let n = node(&[
+            "params:ns.model_options.test_size",
+            "params:ns.flat",
+            "companies",
+        ]);
         assert_eq!(snapshot.parameters_used_by(&[&n]), vec!["ns", "ns.flat"]);
         let all = node(&["parameters"]);
-        assert_eq!(snapshot.parameters_used_by(&[&all]), vec!["ns", "ns.flat", "other"]);
+        assert_eq!(
+            snapshot.parameters_used_by(&[&all]),
+            vec!["ns", "ns.flat", "other"]
+        );
         let unknown = node(&["params:missing"]);
         assert!(snapshot.parameters_used_by(&[&unknown]).is_empty());
     }
@@ -263,7 +280,11 @@ mod tests {
     #[test]
     fn other_versions_are_named_in_the_error() {
         let err = from_json(r#"{"snapshot_version": 7}"#).expect_err("must fail");
-        assert!(err.to_string().contains("snapshot version 7 is not supported"), "{err}");
+        assert!(
+            err.to_string()
+                .contains("snapshot version 7 is not supported"),
+            "{err}"
+        );
         let err = from_json(r#"{"pipelines": {}}"#).expect_err("must fail");
         assert!(matches!(err, SnapshotError::MissingVersion));
     }

@@ -22,7 +22,10 @@ pub fn from_str<T: DeserializeOwned>(input: &str) -> Result<T, PathError> {
             error.into_inner()
         })
     });
-    result.map_err(|error| PathError { path: path.filter(|p| p != "."), error })
+    result.map_err(|error| PathError {
+        path: path.filter(|p| p != "."),
+        error: Box::new(error),
+    })
 }
 
 /// A YAML parse or type error, with the dotted key path where it happened (when known).
@@ -31,7 +34,7 @@ pub struct PathError {
     /// Dotted path of the key being read when the error happened, e.g. `run_config.ttl`.
     pub path: Option<String>,
     /// The underlying parser error (position, unknown field, wrong type…).
-    pub error: ParseError,
+    pub error: Box<ParseError>,
 }
 
 /// Serializes `value` as a YAML document.

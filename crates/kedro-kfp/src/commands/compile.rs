@@ -10,7 +10,10 @@ use crate::output;
 pub(crate) fn run(args: &CompileArgs) -> Result<Status, Failure> {
     let input = super::read_input(&args.input, "kubeflow")?;
     let config = KubeflowConfig::load(&input.config_files)?;
-    let config_file = input.config_files.last().map_or("conf/base/kubeflow.yaml", |file| file.path.as_str());
+    let config_file = input
+        .config_files
+        .last()
+        .map_or("conf/base/kubeflow.yaml", |file| file.path.as_str());
     let request = CompileRequest {
         snapshot: &input.snapshot,
         config: &config,
@@ -19,7 +22,12 @@ pub(crate) fn run(args: &CompileArgs) -> Result<Status, Failure> {
         image: args.image.as_deref(),
     };
     let workflow = kfp_compile::argo::workflow(&request)?;
-    let steps = workflow.spec.templates.iter().filter(|t| t.container.is_some()).count();
+    let steps = workflow
+        .spec
+        .templates
+        .iter()
+        .filter(|t| t.container.is_some())
+        .count();
     let yaml = kfp_yaml::to_string(&workflow)
         .map_err(|error| Failure::user(format!("cannot serialize the workflow: {error}")))?;
 
@@ -42,8 +50,10 @@ fn check(path: &std::path::Path, expected: &str) -> Result<Status, Failure> {
     let current = match fs_err::read_to_string(path) {
         Ok(text) => text,
         Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
-            return Err(Failure::user(format!("`{}` does not exist", path.display()))
-                .with_hint(Some("run compile without `--check` to write it".to_owned())));
+            return Err(
+                Failure::user(format!("`{}` does not exist", path.display()))
+                    .with_hint(Some("run compile without `--check` to write it".to_owned())),
+            );
         }
         Err(error) => return Err(Failure::io("read", path, &error)),
     };
@@ -57,6 +67,8 @@ fn check(path: &std::path::Path, expected: &str) -> Result<Status, Failure> {
         .header(&name, &format!("{name} (compiled)"))
         .to_string();
     output::data(&diff);
-    output::status(&format!("{name} is stale; run compile without `--check` to update it"));
+    output::status(&format!(
+        "{name} is stale; run compile without `--check` to update it"
+    ));
     Ok(Status::Failure)
 }

@@ -5,11 +5,16 @@ use crate::diagnostics::{Failure, Status};
 use crate::output;
 
 pub(crate) fn run(args: &InitArgs) -> Result<Status, Failure> {
-    let relative = std::path::Path::new("conf").join("base").join("kubeflow.yaml");
+    let relative = std::path::Path::new("conf")
+        .join("base")
+        .join("kubeflow.yaml");
     let path = args.project_dir.join(&relative);
     if path.exists() && !args.force {
-        return Err(Failure::user(format!("`{}` already exists", relative.display()))
-            .with_hint(Some("edit it, or pass `--force` to overwrite it".to_owned())));
+        return Err(
+            Failure::user(format!("`{}` already exists", relative.display())).with_hint(Some(
+                "edit it, or pass `--force` to overwrite it".to_owned(),
+            )),
+        );
     }
     let text = kfp_config::kubeflow_template(&kfp_config::InitValues {
         host: &args.host,
@@ -25,6 +30,9 @@ pub(crate) fn run(args: &InitArgs) -> Result<Status, Failure> {
         fs_err::create_dir_all(dir).map_err(|error| Failure::io("create", dir, &error))?;
     }
     output::write_atomically(&path, &text)?;
-    output::status(&format!("Configuration generated in {}", relative.display()));
+    output::status(&format!(
+        "Configuration generated in {}",
+        relative.display()
+    ));
     Ok(Status::Success)
 }

@@ -28,20 +28,28 @@ pub(crate) struct Input {
 
 pub(crate) fn read_input(args: &SnapshotArgs, config_name: &str) -> Result<Input, Failure> {
     let text = read_text(&args.snapshot)?;
-    let snapshot = kfp_snapshot::from_json(&text).map_err(|error| {
-        Failure::user(format!("{}: {error}", display_source(&args.snapshot)))
-    })?;
+    let snapshot = kfp_snapshot::from_json(&text)
+        .map_err(|error| Failure::user(format!("{}: {error}", display_source(&args.snapshot))))?;
     let config_files = match &args.config {
-        Some(path) => vec![ConfigFile { path: path.display().to_string(), content: read_text(path)? }],
+        Some(path) => vec![ConfigFile {
+            path: path.display().to_string(),
+            content: read_text(path)?,
+        }],
         None => snapshot
             .config_files
             .get(config_name)
             .into_iter()
             .flatten()
-            .map(|file| ConfigFile { path: file.path.clone(), content: file.content.clone() })
+            .map(|file| ConfigFile {
+                path: file.path.clone(),
+                content: file.content.clone(),
+            })
             .collect(),
     };
-    Ok(Input { snapshot, config_files })
+    Ok(Input {
+        snapshot,
+        config_files,
+    })
 }
 
 fn read_text(path: &Path) -> Result<String, Failure> {
@@ -49,12 +57,18 @@ fn read_text(path: &Path) -> Result<String, Failure> {
         let mut text = String::new();
         std::io::stdin()
             .read_to_string(&mut text)
-            .map_err(|error| Failure::user(format!("cannot read the snapshot from stdin: {error}")))?;
+            .map_err(|error| {
+                Failure::user(format!("cannot read the snapshot from stdin: {error}"))
+            })?;
         return Ok(text);
     }
     fs_err::read_to_string(path).map_err(|error| Failure::io("read", path, &error))
 }
 
 fn display_source(path: &Path) -> String {
-    if crate::output::is_stdout(path) { "snapshot on stdin".to_owned() } else { path.display().to_string() }
+    if crate::output::is_stdout(path) {
+        "snapshot on stdin".to_owned()
+    } else {
+        path.display().to_string()
+    }
 }

@@ -1,0 +1,308 @@
+//! The `kedro-kfp` binary as users and the Python shim run it: exit codes, what goes to
+//! stdout and stderr, and the files it leaves behind.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+fn fixture(case: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../kfp-compile/tests/fixtures")
+        .join(case)
+}
+
+fn kedro_kfp(dir: &Path, args: &[&str], stdin: Option<&str>) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_kedro-kfp"))
+        .args(args)
+        .current_dir(dir)
+        .stdin(if stdin.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn kedro-kfp");
+    if let Some(text) = stdin {
+        child
+            .stdin
+            .take()
+            .expect("stdin")
+            .write_all(text.as_bytes())
+            .expect("write stdin");
+    }
+    child.wait_with_output().expect("wait")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// A fresh directory holding `snapshot.json` and `kubeflow.yaml` of a fixture.
+fn workdir(case: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("tempdir");
+    for file in ["snapshot.json", "kubeflow.yaml"] {
+        std::fs::copy(fixture(case).join(file), dir.path().join(file)).expect("copy fixture");
+    }
+    dir
+}
+
+const COMPILE: [&str; 6] = [
+    "kubeflow",
+    "compile",
+    "--snapshot",
+    "snapshot.json",
+    "--config",
+    "kubeflow.yaml",
+];
+
+fn compile(dir: &Path, extra: &[&str]) -> Output {
+    let args: Vec<&str> = COMPILE.iter().chain(extra).copied().collect();
+    kedro_kfp(dir, &args, None)
+}
+
+/// The shape every failure must have: exit 1, an `error:` line, no panic or backtrace.
+fn assert_clean_failure(output: &Output) -> String {
+    let stderr = text(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "stderr: {stderr}");
+    assert!(stderr.starts_with("error: "), "{stderr}");
+    assert!(
+        !stderr.contains("panicked") && !stderr.contains("backtrace"),
+        "{stderr}"
+    );
+    assert!(
+        stderr
+            .lines()
+            .skip(1)
+            .all(|line| line.starts_with("hint: ")),
+        "{stderr}"
+    );
+    stderr
+}
+
+#[test]
+fn compile_writes_the_golden_workflow() {
+    let dir = workdir("minimal");
+    let output = compile(dir.path(), &["-o", "out.yml"]);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let written = std::fs::read_to_string(dir.path().join("out.yml")).expect("output written");
+    let golden = std::fs::read_to_string(fixture("minimal").join("expected.yml")).expect("golden");
+    assert_eq!(written, golden);
+    assert!(output.stdout.is_empty(), "stdout is for data only");
+    assert!(text(&output.stderr).contains("out.yml"));
+}
+
+#[test]
+fn snapshot_on_stdin_and_workflow_on_stdout() {
+    let dir = workdir("minimal");
+    let snapshot = std::fs::read_to_string(dir.path().join("snapshot.json")).expect("read");
+    let output = kedro_kfp(
+        dir.path(),
+        &[
+            "kubeflow",
+            "compile",
+            "--snapshot",
+            "-",
+            "--config",
+            "kubeflow.yaml",
+            "-o",
+            "-",
+        ],
+        Some(&snapshot),
+    );
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let golden = std::fs::read_to_string(fixture("minimal").join("expected.yml")).expect("golden");
+    assert_eq!(text(&output.stdout), golden);
+}
+
+#[test]
+fn check_passes_on_a_current_file_and_fails_with_a_diff_on_a_stale_one() {
+    let dir = workdir("minimal");
+    assert!(compile(dir.path(), &["-o", "out.yml"]).status.success());
+    let current = compile(dir.path(), &["-o", "out.yml", "--check"]);
+    assert_eq!(current.status.code(), Some(0), "{}", text(&current.stderr));
+
+    let path = dir.path().join("out.yml");
+    let edited = std::fs::read_to_string(&path)
+        .expect("read")
+        .replace("demo:1.0", "demo:0.9");
+    std::fs::write(&path, &edited).expect("write");
+    let stale = compile(dir.path(), &["-o", "out.yml", "--check"]);
+    assert_eq!(stale.status.code(), Some(1));
+    let diff = text(&stale.stdout);
+    assert!(
+        diff.contains("-      image: demo:0.9") && diff.contains("+      image: demo:1.0"),
+        "{diff}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(&path).expect("read"),
+        edited,
+        "--check never writes"
+    );
+
+    let missing = compile(dir.path(), &["-o", "nope.yml", "--check"]);
+    assert_clean_failure(&missing);
+}
+
+#[test]
+fn a_failed_compile_leaves_the_previous_output_untouched() {
+    let dir = workdir("minimal");
+    assert!(compile(dir.path(), &["-o", "out.yml"]).status.success());
+    let good = std::fs::read_to_string(dir.path().join("out.yml")).expect("read");
+    std::fs::write(
+        dir.path().join("kubeflow.yaml"),
+        "host: https://h\nrun_config:\n  imagee: x\n",
+    )
+    .expect("write");
+    let output = compile(dir.path(), &["-o", "out.yml"]);
+    assert_clean_failure(&output);
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("out.yml")).expect("read"),
+        good
+    );
+    let leftovers: Vec<_> = std::fs::read_dir(dir.path())
+        .expect("list")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .filter(|name| name.starts_with(".kedro-kfp"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+}
+
+#[test]
+fn config_errors_name_file_line_key_and_fix() {
+    let dir = workdir("minimal");
+    std::fs::write(
+        dir.path().join("kubeflow.yaml"),
+        "host: https://h\nrun_config:\n  imagee: x\n",
+    )
+    .expect("write");
+    let stderr = assert_clean_failure(&compile(dir.path(), &["-o", "out.yml"]));
+    assert_eq!(
+        stderr,
+        "error: kubeflow.yaml:3:3: unknown key `run_config.imagee`\nhint: did you mean `image`?\n"
+    );
+
+    std::fs::write(
+        dir.path().join("kubeflow.yaml"),
+        "host: https://h\nrun_config: [\n",
+    )
+    .expect("write");
+    let stderr = assert_clean_failure(&compile(dir.path(), &["-o", "out.yml"]));
+    assert!(stderr.starts_with("error: kubeflow.yaml:"), "{stderr}");
+
+    std::fs::write(
+        dir.path().join("kubeflow.yaml"),
+        "host: https://h\nrun_config: {}\n",
+    )
+    .expect("write");
+    let stderr = assert_clean_failure(&compile(dir.path(), &["-o", "out.yml"]));
+    assert!(
+        stderr.contains("run_config.image") && stderr.contains("--image"),
+        "{stderr}"
+    );
+    assert!(
+        compile(dir.path(), &["-o", "out.yml", "-i", "img:1"])
+            .status
+            .success()
+    );
+    assert!(!dir.path().join("nope").exists());
+}
+
+#[test]
+fn unknown_pipeline_lists_the_registered_ones() {
+    let dir = workdir("features");
+    let stderr = assert_clean_failure(&compile(dir.path(), &["-p", "notfy", "-o", "out.yml"]));
+    assert_eq!(
+        stderr,
+        "error: pipeline `notfy` is not registered in the project\n\
+         hint: did you mean `notify`? registered pipelines: __default__, notify\n"
+    );
+    assert!(
+        compile(dir.path(), &["-p", "notify", "-o", "out.yml"])
+            .status
+            .success()
+    );
+}
+
+#[test]
+fn snapshots_of_another_version_or_shape_are_refused() {
+    let dir = workdir("minimal");
+    std::fs::write(
+        dir.path().join("snapshot.json"),
+        r#"{"snapshot_version": 2}"#,
+    )
+    .expect("write");
+    let stderr = assert_clean_failure(&compile(dir.path(), &["-o", "out.yml"]));
+    assert!(
+        stderr.contains("snapshot version 2 is not supported"),
+        "{stderr}"
+    );
+    std::fs::write(dir.path().join("snapshot.json"), "not json").expect("write");
+    let stderr = assert_clean_failure(&compile(dir.path(), &["-o", "out.yml"]));
+    assert!(
+        stderr.starts_with("error: snapshot.json: the snapshot is not valid"),
+        "{stderr}"
+    );
+    let missing = kedro_kfp(
+        dir.path(),
+        &["kubeflow", "compile", "--snapshot", "absent.json"],
+        None,
+    );
+    let stderr = assert_clean_failure(&missing);
+    assert!(stderr.contains("absent.json"), "{stderr}");
+}
+
+#[test]
+fn init_writes_a_config_that_compiles_and_refuses_to_overwrite() {
+    let dir = workdir("minimal");
+    let init = [
+        "kubeflow",
+        "init",
+        "https://kfp.example.com/pipeline",
+        "--project-name",
+        "Demo",
+        "--package-name",
+        "demo",
+    ];
+    let output = kedro_kfp(dir.path(), &init, None);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let config = dir.path().join("conf/base/kubeflow.yaml");
+    assert!(
+        std::fs::read_to_string(&config)
+            .expect("written")
+            .contains("host: \"https://kfp.example.com/pipeline\"")
+    );
+    let compiled = kedro_kfp(
+        dir.path(),
+        &[
+            "kubeflow",
+            "compile",
+            "--snapshot",
+            "snapshot.json",
+            "--config",
+            "conf/base/kubeflow.yaml",
+            "-o",
+            "-",
+        ],
+        None,
+    );
+    assert!(compiled.status.success(), "{}", text(&compiled.stderr));
+    assert!(text(&compiled.stdout).contains("image: demo\n"));
+
+    let again = kedro_kfp(dir.path(), &init, None);
+    let stderr = assert_clean_failure(&again);
+    assert!(stderr.contains("--force"), "{stderr}");
+    let bad_host = [
+        "kubeflow",
+        "init",
+        "kfp.example.com",
+        "--project-name",
+        "D",
+        "--package-name",
+        "d",
+        "--force",
+    ];
+    let stderr = assert_clean_failure(&kedro_kfp(dir.path(), &bad_host, None));
+    assert!(stderr.contains("http://"), "{stderr}");
+}
