@@ -101,8 +101,9 @@ def compiled_dependencies(path: Path) -> dict[str, list[str]]:
 
 
 def kedro_dependencies(fresh_venv: Path, project: Path, pipeline: str = "__default__") -> dict[str, list[str]]:
-    result = run([str(fresh_venv / "bin" / "python"), str(TOOLS / "kedro_dependencies.py"), pipeline], cwd=project)
-    return json.loads(result.stdout)
+    output = project / f"kedro-dependencies-{pipeline}.json"
+    run([str(fresh_venv / "bin" / "python"), str(TOOLS / "kedro_dependencies.py"), pipeline, str(output)], cwd=project)
+    return json.loads(output.read_text())
 
 
 def test_plugin_commands_appear_in_kedro(fresh_venv, example):

@@ -1,0 +1,157 @@
+"""Kedro CLI commands: ``kedro kubeflow ...`` and ``kedro vertexai ...``.
+
+Kedro imports every installed plugin on every ``kedro`` command, so this module
+imports nothing but click; each command imports what it needs when it runs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import click
+
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+def _env_option(func: _F) -> _F:
+    # Declared on the groups and on the commands: `kedro kubeflow -e prod compile`
+    # and `kedro kubeflow compile -e prod` both work; the command's value wins.
+    return click.option(
+        "-e",
+        "--env",
+        default=None,
+        help="Kedro configuration environment (default: Kedro's default run environment).",
+    )(func)
+
+
+# Both outer groups are named "kedro-kfp": Kedro merges same-name groups into one
+# "Project specific commands from kedro-kfp" section of `kedro --help`.
+@click.group(name="kedro-kfp")
+def kubeflow_commands() -> None:
+    # No docstring: Kedro would paste it into the description of `kedro --help`.
+    pass
+
+
+@kubeflow_commands.group(name="kubeflow")
+@_env_option
+def kubeflow(env: str | None) -> None:
+    """Compile and run Kedro pipelines on Kubeflow Pipelines."""
+
+
+@click.group(name="kedro-kfp")
+def vertexai_commands() -> None:
+    pass
+
+
+@vertexai_commands.group(name="vertexai")
+@_env_option
+def vertexai(env: str | None) -> None:
+    """Compile and run Kedro pipelines on Vertex AI Pipelines."""
+
+
+@kubeflow.command(name="init")
+@click.argument("host")
+@click.option(
+    "--with-github-actions",
+    is_flag=True,
+    help="Also write GitHub Actions workflows that build and run the pipeline.",
+)
+@click.pass_context
+def init(ctx: click.Context, host: str, with_github_actions: bool) -> None:
+    """Create the kubeflow.yaml config for the Kubeflow Pipelines at HOST."""
+    from kedro_kfp import _commands
+
+    _commands.init(ctx, host, with_github_actions)
+
+
+@kubeflow.command(name="compile")
+@_env_option
+@click.option(
+    "-p",
+    "--pipeline",
+    default="__default__",
+    show_default=True,
+    help="Kedro pipeline to compile.",
+)
+@click.option("-i", "--image", default=None, help="Image the steps run (overrides the config).")
+@click.option(
+    "-o",
+    "--output",
+    default="pipeline.yml",
+    show_default=True,
+    help="File to write the pipeline to.",
+)
+@click.option("--check", is_flag=True, help="Write nothing; fail if OUTPUT is out of date.")
+@click.pass_context
+def compile_(
+    ctx: click.Context,
+    env: str | None,
+    pipeline: str,
+    image: str | None,
+    output: str,
+    check: bool,
+) -> None:
+    """Compile a Kedro pipeline into a Kubeflow Pipelines definition."""
+    from kedro_kfp import _commands
+
+    env = _commands.resolve_env(ctx, env)
+    _commands.compile_pipeline(ctx, env, pipeline, image, output, check)
+
+
+# `snapshot` and `step` do the same for both groups, so one command object serves both.
+
+
+@click.command(name="snapshot")
+@_env_option
+@click.option(
+    "-o",
+    "--output",
+    default="snapshot.json",
+    show_default=True,
+    # Kedro logs its first line to stdout before any plugin runs, so stdout is not a
+    # clean channel for the snapshot unless the project's logging says otherwise.
+    help="File to write; '-' is standard output.",
+)
+@click.pass_context
+def snapshot(ctx: click.Context, env: str | None, output: str) -> None:
+    """Write the project snapshot JSON that the kedro-kfp binary reads."""
+    from kedro_kfp import _commands
+
+    _commands.write_snapshot(ctx, _commands.resolve_env(ctx, env), output)
+
+
+@click.command(name="step")
+@_env_option
+@click.option("--pipeline", required=True, help="Kedro pipeline the nodes belong to.")
+@click.option(
+    "--node",
+    "node_names",
+    multiple=True,
+    help="Node to run (repeatable; default: every node of the pipeline).",
+)
+@click.option(
+    "--param",
+    "params",
+    nargs=2,
+    multiple=True,
+    metavar="KEY VALUE",
+    help="Set the top-level parameter KEY to VALUE, JSON or a plain string (repeatable).",
+)
+@click.pass_context
+def step(
+    ctx: click.Context,
+    env: str | None,
+    pipeline: str,
+    node_names: tuple[str, ...],
+    params: tuple[tuple[str, str], ...],
+) -> None:
+    """Run Kedro nodes inside a pipeline step's container."""
+    from kedro_kfp import _commands
+
+    _commands.run_step(ctx, _commands.resolve_env(ctx, env), pipeline, node_names, params)
+
+
+for _group in (kubeflow, vertexai):
+    _group.add_command(snapshot)
+    _group.add_command(step)
