@@ -31,8 +31,19 @@ const ON_EXIT: &str = "on-exit";
 const DEFAULT_TTL: u64 = 604_800;
 const DEFAULT_PULL_POLICY: &str = "IfNotPresent";
 
+/// A compiled workflow and what it holds, for the summary line.
+#[derive(Debug)]
+pub struct Compiled {
+    /// The workflow.
+    pub workflow: argo::Workflow,
+    /// How many pipeline steps (Kedro node groups) it runs, fixed templates left out.
+    pub steps: usize,
+    /// How many Kedro nodes those steps run.
+    pub nodes: usize,
+}
+
 /// Compiles the request's pipeline to an Argo Workflow.
-pub fn workflow(request: &CompileRequest<'_>) -> Result<argo::Workflow, CompileError> {
+pub fn workflow(request: &CompileRequest<'_>) -> Result<Compiled, CompileError> {
     let snapshot = request.snapshot;
     let run = &request.config.run_config;
     let image = request.image()?;
@@ -133,7 +144,7 @@ pub fn workflow(request: &CompileRequest<'_>) -> Result<argo::Workflow, CompileE
         })
         .collect();
 
-    Ok(argo::Workflow {
+    let workflow = argo::Workflow {
         api_version: "argoproj.io/v1alpha1",
         kind: "Workflow",
         metadata: argo::ObjectMeta {
@@ -153,6 +164,12 @@ pub fn workflow(request: &CompileRequest<'_>) -> Result<argo::Workflow, CompileE
             }),
             templates,
         },
+    };
+    let nodes = plan.steps.iter().map(|step| step.nodes.len()).sum();
+    Ok(Compiled {
+        workflow,
+        steps: plan.steps.len(),
+        nodes,
     })
 }
 

@@ -39,7 +39,9 @@ fn compile(case: &Path) -> (Snapshot, String) {
         pipeline: "__default__",
         image: None,
     };
-    let workflow = kfp_compile::argo::workflow(&request).expect("compile");
+    let workflow = kfp_compile::argo::workflow(&request)
+        .expect("compile")
+        .workflow;
     (
         snapshot.clone(),
         kfp_yaml::to_string(&workflow).expect("serialize"),

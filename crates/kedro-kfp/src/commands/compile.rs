@@ -21,14 +21,8 @@ pub(crate) fn run(args: &CompileArgs) -> Result<Status, Failure> {
         pipeline: &args.pipeline,
         image: args.image.as_deref(),
     };
-    let workflow = kfp_compile::argo::workflow(&request)?;
-    let steps = workflow
-        .spec
-        .templates
-        .iter()
-        .filter(|t| t.container.is_some())
-        .count();
-    let yaml = kfp_yaml::to_string(&workflow)
+    let compiled = kfp_compile::argo::workflow(&request)?;
+    let yaml = kfp_yaml::to_string(&compiled.workflow)
         .map_err(|error| Failure::user(format!("cannot serialize the workflow: {error}")))?;
 
     if args.check {
@@ -37,8 +31,10 @@ pub(crate) fn run(args: &CompileArgs) -> Result<Status, Failure> {
     output::write_atomically(&args.output, &yaml)?;
     if !output::is_stdout(&args.output) {
         output::status(&format!(
-            "Compiled pipeline `{}` ({steps} containers) to {}",
+            "Compiled pipeline `{}` ({} nodes in {} steps) to {}",
             args.pipeline,
+            compiled.nodes,
+            compiled.steps,
             args.output.display()
         ));
     }
