@@ -57,6 +57,7 @@ pub fn workflow(request: &CompileRequest<'_>) -> Result<Compiled, CompileError> 
         Some(name) => Some((
             name.as_str(),
             pipeline(snapshot, name).map_err(|_| CompileError::UnknownOnExitPipeline {
+                config_file: request.config_file.to_owned(),
                 name: name.clone(),
                 available: snapshot.pipelines.keys().cloned().collect(),
             })?,

@@ -48,8 +48,12 @@ pub enum CompileError {
         available: Vec<String>,
     },
     /// `run_config.on_exit_pipeline` names no registered pipeline.
-    #[error("`run_config.on_exit_pipeline`: pipeline `{name}` is not registered in the project")]
+    #[error(
+        "{config_file}: `run_config.on_exit_pipeline`: pipeline `{name}` is not registered in the project"
+    )]
     UnknownOnExitPipeline {
+        /// The config file that names it.
+        config_file: String,
         /// The configured name.
         name: String,
         /// The registered names.
@@ -83,7 +87,9 @@ impl CompileError {
     pub fn hint(&self) -> Option<String> {
         match self {
             Self::UnknownPipeline { name, available }
-            | Self::UnknownOnExitPipeline { name, available } => {
+            | Self::UnknownOnExitPipeline {
+                name, available, ..
+            } => {
                 let closest = available
                     .iter()
                     .map(|candidate| (strsim::jaro_winkler(name, candidate), candidate))

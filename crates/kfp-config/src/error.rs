@@ -80,7 +80,7 @@ impl ConfigError {
                 (format!("unknown key `{full}`"), Some(hint))
             }
             other => {
-                let text = strip_position(&other.to_string());
+                let text = plain_type_names(&strip_position(&other.to_string()));
                 match key {
                     Some(path) => (format!("`{path}`: {text}"), None),
                     None => (text, None),
@@ -103,6 +103,20 @@ fn closest<'a>(field: &str, expected: &[&'a str]) -> Option<&'a str> {
         .filter(|(score, _)| *score > 0.75)
         .max_by(|a, b| a.0.total_cmp(&b.0))
         .map(|(_, candidate)| candidate)
+}
+
+/// The YAML parser names Rust types (`invalid u32`); users wrote YAML.
+fn plain_type_names(message: &str) -> String {
+    let expected = match message {
+        "invalid u8" | "invalid u16" | "invalid u32" | "invalid u64" => {
+            "a whole number (0 or more)"
+        }
+        "invalid i8" | "invalid i16" | "invalid i32" | "invalid i64" => "a whole number",
+        "invalid f32" | "invalid f64" => "a number",
+        "invalid bool" | "invalid boolean" => "true or false",
+        _ => return message.to_owned(),
+    };
+    format!("expected {expected}")
 }
 
 /// The YAML parser appends "at line L, column C"; the location is printed up front instead.
