@@ -23,6 +23,8 @@ if TYPE_CHECKING:
 
 # Set to 1 to see the full traceback behind an "error: ..." line.
 _DEBUG_ENV_VAR = "KEDRO_KFP_DEBUG"
+# Where a step exposes the pipeline run's id to the Kedro config.
+_RUN_ID_ENV_VAR = "KEDRO_CONFIG_RUN_ID"
 _T = TypeVar("_T")
 
 
@@ -33,40 +35,35 @@ def resolve_env(ctx: click.Context, env: str | None) -> str | None:
     return env or group_env or None
 
 
-def init(ctx: click.Context, host: str, with_github_actions: bool) -> NoReturn:
+def init(
+    ctx: click.Context, group: str, arguments: list[str], flags: Sequence[str] = ()
+) -> NoReturn:
+    """``kedro-kfp GROUP init ARGUMENTS... <project metadata> FLAGS...``."""
     metadata = _project_metadata(ctx)
-    args = [
-        "kubeflow",
-        "init",
-        host,
-        "--project-dir",
-        str(metadata.project_path),
-        "--project-name",
-        metadata.project_name,
-        "--package-name",
-        metadata.package_name,
-    ]
-    if with_github_actions:
-        args.append("--with-github-actions")
-    sys.exit(_call_binary(args, stdin=None))
+    args = [group, "init", *arguments]
+    args += ["--project-dir", str(metadata.project_path)]
+    args += ["--project-name", metadata.project_name, "--package-name", metadata.package_name]
+    sys.exit(_call_binary([*args, *flags], stdin=None))
 
 
 def compile_pipeline(
     ctx: click.Context,
+    group: str,
     env: str | None,
     pipeline: str,
     image: str | None,
     output: str,
     check: bool,
+    flags: Sequence[str] = (),
 ) -> NoReturn:
+    """``kedro-kfp GROUP compile`` with the snapshot on stdin; exits with the binary's code."""
     snapshot = _snapshot_json(ctx, env)
-    args = ["kubeflow", "compile", "--snapshot", "-", "--pipeline", pipeline]
-    args += ["--output", output]
+    args = [group, "compile", "--snapshot", "-", "--pipeline", pipeline, "--output", output]
     if image:
         args += ["--image", image]
     if check:
         args.append("--check")
-    sys.exit(_call_binary(args, stdin=snapshot.encode("utf-8")))
+    sys.exit(_call_binary([*args, *flags], stdin=snapshot.encode("utf-8")))
 
 
 def write_snapshot(ctx: click.Context, env: str | None, output: str) -> None:
@@ -87,13 +84,20 @@ def run_step(
     pipeline: str,
     node_names: Sequence[str],
     params: Sequence[tuple[str, str]],
+    string_params: Sequence[tuple[str, str]],
+    run_id: str | None,
 ) -> None:
     """Run some nodes of a pipeline: what each pipeline step does in its container."""
     from kedro.framework.session import KedroSession
 
     metadata = _project_metadata(ctx)
     # Keys are top-level parameter keys, dots included: no dotted-path expansion.
-    runtime_params = {key: _decode_param(value) for key, value in params}
+    runtime_params: dict[str, Any] = {key: _decode_param(value) for key, value in params}
+    runtime_params.update(string_params)  # verbatim: KFP v2 renders STRING parameters raw
+    if run_id:
+        # The config the session loads may read it, so it must be set before the session
+        # is created.
+        os.environ[_RUN_ID_ENV_VAR] = run_id
     session = _load_project(
         lambda: KedroSession.create(
             project_path=metadata.project_path,

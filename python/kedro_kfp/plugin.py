@@ -62,28 +62,57 @@ def init(ctx: click.Context, host: str, with_github_actions: bool) -> None:
     """Create the kubeflow.yaml config for the Kubeflow Pipelines at HOST."""
     from kedro_kfp import _commands
 
-    _commands.init(ctx, host, with_github_actions)
+    flags = ["--with-github-actions"] if with_github_actions else []
+    _commands.init(ctx, "kubeflow", [host], flags)
+
+
+def _compile_options(default_output: str) -> Callable[[_F], _F]:
+    """The options `kedro kubeflow compile` and `kedro vertexai compile` share."""
+
+    def decorate(func: _F) -> _F:
+        for option in reversed(
+            [
+                _env_option,
+                click.option(
+                    "-p",
+                    "--pipeline",
+                    default="__default__",
+                    show_default=True,
+                    help="Kedro pipeline to compile.",
+                ),
+                click.option(
+                    "-i",
+                    "--image",
+                    default=None,
+                    help="Image the steps run (overrides the config).",
+                ),
+                click.option(
+                    "-o",
+                    "--output",
+                    default=default_output,
+                    show_default=True,
+                    help="File to write the pipeline to.",
+                ),
+                click.option(
+                    "--check", is_flag=True, help="Write nothing; fail if OUTPUT is out of date."
+                ),
+                click.pass_context,
+            ]
+        ):
+            func = option(func)
+        return func
+
+    return decorate
 
 
 @kubeflow.command(name="compile")
-@_env_option
+@_compile_options(default_output="pipeline.yml")
 @click.option(
-    "-p",
-    "--pipeline",
-    default="__default__",
-    show_default=True,
-    help="Kedro pipeline to compile.",
+    "--kfp-version",
+    type=click.Choice(["1", "2"]),
+    default=None,
+    help="1: Argo Workflow; 2: KFP v2 IR (default: run_config.kfp_version, else 1).",
 )
-@click.option("-i", "--image", default=None, help="Image the steps run (overrides the config).")
-@click.option(
-    "-o",
-    "--output",
-    default="pipeline.yml",
-    show_default=True,
-    help="File to write the pipeline to.",
-)
-@click.option("--check", is_flag=True, help="Write nothing; fail if OUTPUT is out of date.")
-@click.pass_context
 def compile_(
     ctx: click.Context,
     env: str | None,
@@ -91,12 +120,42 @@ def compile_(
     image: str | None,
     output: str,
     check: bool,
+    kfp_version: str | None,
 ) -> None:
     """Compile a Kedro pipeline into a Kubeflow Pipelines definition."""
     from kedro_kfp import _commands
 
+    extra = ["--kfp-version", kfp_version] if kfp_version else []
     env = _commands.resolve_env(ctx, env)
-    _commands.compile_pipeline(ctx, env, pipeline, image, output, check)
+    _commands.compile_pipeline(ctx, "kubeflow", env, pipeline, image, output, check, extra)
+
+
+@vertexai.command(name="init")
+@click.argument("project_id")
+@click.argument("region")
+@click.pass_context
+def vertexai_init(ctx: click.Context, project_id: str, region: str) -> None:
+    """Create the vertexai.yaml config for Vertex AI Pipelines in PROJECT_ID and REGION."""
+    from kedro_kfp import _commands
+
+    _commands.init(ctx, "vertexai", [project_id, region])
+
+
+@vertexai.command(name="compile")
+@_compile_options(default_output="pipeline.json")
+def vertexai_compile(
+    ctx: click.Context,
+    env: str | None,
+    pipeline: str,
+    image: str | None,
+    output: str,
+    check: bool,
+) -> None:
+    """Compile a Kedro pipeline into a Vertex AI pipeline (JSON, or YAML for .yaml/.yml)."""
+    from kedro_kfp import _commands
+
+    env = _commands.resolve_env(ctx, env)
+    _commands.compile_pipeline(ctx, "vertexai", env, pipeline, image, output, check)
 
 
 # `snapshot` and `step` do the same for both groups, so one command object serves both.
@@ -138,6 +197,20 @@ def snapshot(ctx: click.Context, env: str | None, output: str) -> None:
     metavar="KEY VALUE",
     help="Set the top-level parameter KEY to VALUE, JSON or a plain string (repeatable).",
 )
+@click.option(
+    "--string-param",
+    "string_params",
+    nargs=2,
+    multiple=True,
+    metavar="KEY VALUE",
+    # KFP v2 renders STRING-typed parameters raw into the args: "123" must stay a string.
+    help="Set the top-level parameter KEY to the string VALUE, taken as is (repeatable).",
+)
+@click.option(
+    "--run-id",
+    default=None,
+    help="The pipeline run's id, exposed to the Kedro config as KEDRO_CONFIG_RUN_ID.",
+)
 @click.pass_context
 def step(
     ctx: click.Context,
@@ -145,11 +218,14 @@ def step(
     pipeline: str,
     node_names: tuple[str, ...],
     params: tuple[tuple[str, str], ...],
+    string_params: tuple[tuple[str, str], ...],
+    run_id: str | None,
 ) -> None:
     """Run Kedro nodes inside a pipeline step's container."""
     from kedro_kfp import _commands
 
-    _commands.run_step(ctx, _commands.resolve_env(ctx, env), pipeline, node_names, params)
+    env = _commands.resolve_env(ctx, env)
+    _commands.run_step(ctx, env, pipeline, node_names, params, string_params, run_id)
 
 
 for _group in (kubeflow, vertexai):

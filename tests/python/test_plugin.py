@@ -49,10 +49,10 @@ def test_command_tree() -> None:
     kubeflow = kubeflow_commands.commands["kubeflow"]
     vertexai = vertexai_commands.commands["vertexai"]
     assert set(kubeflow.commands) == {"init", "compile", "snapshot", "step"}
-    assert set(vertexai.commands) == {"snapshot", "step"}
+    assert set(vertexai.commands) == {"init", "compile", "snapshot", "step"}
     # One implementation serves both groups.
     assert vertexai.commands["step"] is kubeflow.commands["step"]
-    for command in [*kubeflow.commands.values(), kubeflow, vertexai]:
+    for command in [*kubeflow.commands.values(), *vertexai.commands.values(), kubeflow, vertexai]:
         assert command.help and command.help.strip().endswith(".")
 
 
@@ -89,8 +89,10 @@ def fake_binary(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def invoke(project: Path, monkeypatch: pytest.MonkeyPatch, *args: str) -> Result:
+    """Run `kedro ARGS...` in-process; ARGS start with the group, kubeflow or vertexai."""
     monkeypatch.chdir(project)
-    return CliRunner().invoke(kubeflow_commands, ["kubeflow", *args])
+    commands = {"kubeflow": kubeflow_commands, "vertexai": vertexai_commands}[args[0]]
+    return CliRunner().invoke(commands, list(args))
 
 
 def recorded(record: Path) -> dict[str, Any]:
@@ -101,7 +103,7 @@ def test_compile_pipes_the_snapshot_and_returns_the_exit_code(
     shared_project: Path, monkeypatch: pytest.MonkeyPatch, fake_binary: Path
 ) -> None:
     args = ["-e", "prod", "compile", "-p", "processing", "-i", "img:1", "-o", "out.yml", "--check"]
-    result = invoke(shared_project, monkeypatch, *args)
+    result = invoke(shared_project, monkeypatch, "kubeflow", *args)
     assert result.exit_code == 3, result.output
     call = recorded(fake_binary)
     assert call["args"] == [
@@ -116,11 +118,36 @@ def test_compile_pipes_the_snapshot_and_returns_the_exit_code(
 def test_compile_defaults(
     shared_project: Path, monkeypatch: pytest.MonkeyPatch, fake_binary: Path
 ) -> None:
-    invoke(shared_project, monkeypatch, "compile")
+    invoke(shared_project, monkeypatch, "kubeflow", "compile")
     assert recorded(fake_binary)["args"] == [
         "kubeflow", "compile", "--snapshot", "-", "--pipeline", "__default__",
         "--output", "pipeline.yml",
     ]  # fmt: skip
+    # Without --kfp-version the binary reads run_config.kfp_version.
+    invoke(shared_project, monkeypatch, "kubeflow", "compile", "--kfp-version", "2")
+    assert recorded(fake_binary)["args"][-2:] == ["--kfp-version", "2"]
+    result = invoke(shared_project, monkeypatch, "kubeflow", "compile", "--kfp-version", "3")
+    assert result.exit_code == 2
+
+
+def test_vertexai_compile_shares_the_kubeflow_options(
+    shared_project: Path, monkeypatch: pytest.MonkeyPatch, fake_binary: Path
+) -> None:
+    result = invoke(shared_project, monkeypatch, "vertexai", "compile", "-e", "prod")
+    assert result.exit_code == 3, result.output
+    call = recorded(fake_binary)
+    assert call["args"] == [
+        "vertexai", "compile", "--snapshot", "-", "--pipeline", "__default__",
+        "--output", "pipeline.json",
+    ]  # fmt: skip
+    assert json.loads(call["stdin"])["project"]["env"] == "prod"
+    args = ["vertexai", "-e", "prod", "compile", "-p", "processing", "-i", "img:1"]
+    invoke(shared_project, monkeypatch, *args, "-o", "p.yaml", "--check")
+    assert recorded(fake_binary)["args"] == [
+        "vertexai", "compile", "--snapshot", "-", "--pipeline", "processing",
+        "--output", "p.yaml", "--image", "img:1", "--check",
+    ]  # fmt: skip
+    assert "--kfp-version" not in invoke(shared_project, monkeypatch, *args, "--help").output
 
 
 @pytest.mark.parametrize("github_actions", [False, True])
@@ -131,7 +158,8 @@ def test_init_passes_the_project_metadata(
     github_actions: bool,
 ) -> None:
     flags = ["--with-github-actions"] if github_actions else []
-    result = invoke(shared_project, monkeypatch, "init", "https://kfp.example.com", *flags)
+    args = ["kubeflow", "init", "https://kfp.example.com", *flags]
+    result = invoke(shared_project, monkeypatch, *args)
     assert result.exit_code == 3, result.output
     assert recorded(fake_binary)["args"] == [
         "kubeflow", "init", "https://kfp.example.com",
@@ -140,11 +168,23 @@ def test_init_passes_the_project_metadata(
     ]  # fmt: skip
 
 
+def test_vertexai_init_passes_the_project_metadata(
+    shared_project: Path, monkeypatch: pytest.MonkeyPatch, fake_binary: Path
+) -> None:
+    result = invoke(shared_project, monkeypatch, "vertexai", "init", "my-project", "europe-west4")
+    assert result.exit_code == 3, result.output
+    assert recorded(fake_binary)["args"] == [
+        "vertexai", "init", "my-project", "europe-west4",
+        "--project-dir", str(shared_project.resolve()),
+        "--project-name", "Demo Project", "--package-name", "demo_project",
+    ]  # fmt: skip
+
+
 def test_missing_binary_is_one_error_line(
     shared_project: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     monkeypatch.setenv("KEDRO_KFP_BIN", str(tmp_path / "nope"))
-    result = invoke(shared_project, monkeypatch, "compile")
+    result = invoke(shared_project, monkeypatch, "kubeflow", "compile")
     assert result.exit_code == 1
     assert result.stderr.splitlines()[-1] == (
         f"error: KEDRO_KFP_BIN is set to {str(tmp_path / 'nope')!r}, which is not a file"
@@ -212,12 +252,12 @@ REAL_BINARY = os.environ.get("KEDRO_KFP_BIN", "")
 def test_compile_through_the_shim_equals_the_binary_on_a_snapshot_file(
     project: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    assert invoke(project, monkeypatch, "snapshot", "-o", "snapshot.json").exit_code == 0
+    assert invoke(project, monkeypatch, "kubeflow", "snapshot", "-o", "snapshot.json").exit_code == 0
     direct = subprocess.run(
         [REAL_BINARY, "kubeflow", "compile", "--snapshot", "snapshot.json", "-o", "direct.yml"],
         cwd=project,
     )
-    result = invoke(project, monkeypatch, "compile", "-o", "shim.yml")
+    result = invoke(project, monkeypatch, "kubeflow", "compile", "-o", "shim.yml")
     assert result.exit_code == direct.returncode, result.output
     if direct.returncode == 0:
         assert (project / "shim.yml").read_bytes() == (project / "direct.yml").read_bytes()

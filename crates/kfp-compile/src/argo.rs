@@ -14,7 +14,7 @@ use kfp_snapshot::Snapshot;
 use serde_json::Value;
 
 use crate::names::{dns_label, parameter_name, unique_names};
-use crate::plan::{Plan, Step, pipeline, plan, step_arguments};
+use crate::plan::{Grouping, Plan, Step, pipeline, plan, step_arguments};
 use crate::{CompileError, CompileRequest};
 
 /// Where the image holds the project (kedro-docker's layout, as kedro-kubeflow assumes).
@@ -51,8 +51,12 @@ pub fn workflow(request: &CompileRequest<'_>) -> Result<Compiled, CompileError> 
     let reserved: BTreeSet<String> = [root.as_str(), VOLUME_CREATE, VOLUME_INIT, ON_EXIT]
         .map(str::to_owned)
         .into();
-    let merge = run.node_merge_strategy == Some(NodeMergeStrategy::Full);
-    let plan = plan(snapshot, request.pipeline, merge, &reserved)?;
+    let grouping = if run.node_merge_strategy == Some(NodeMergeStrategy::Full) {
+        Grouping::Full
+    } else {
+        Grouping::Identity
+    };
+    let plan = plan(snapshot, request.pipeline, &grouping, &reserved)?;
     let exit_pipeline = match &run.on_exit_pipeline {
         Some(name) => Some((
             name.as_str(),

@@ -7,6 +7,8 @@ pub mod argo;
 mod names;
 mod plan;
 
+pub use plan::Grouping;
+
 use kfp_config::KubeflowConfig;
 use kfp_snapshot::{GraphError, Snapshot};
 
@@ -71,6 +73,12 @@ pub enum CompileError {
         /// The config file that should set it.
         config_file: String,
     },
+    /// Grouping nodes into steps would make steps depend on each other in a circle.
+    #[error("grouping nodes into step `{group}` makes it depend on itself through nodes outside the group")]
+    GroupingCycle {
+        /// The group.
+        group: String,
+    },
     /// The pipeline's nodes are inconsistent (hand-written snapshots only).
     #[error("pipeline `{pipeline}`: {source}")]
     Graph {
@@ -108,6 +116,9 @@ impl CompileError {
             }
             Self::MissingImage { .. } => {
                 Some("set `run_config.image`, or pass `--image <image>`".to_owned())
+            }
+            Self::GroupingCycle { .. } => {
+                Some("give the nodes in between the same grouping tag, or split the group".to_owned())
             }
             Self::Graph { .. } => None,
         }

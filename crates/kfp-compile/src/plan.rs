@@ -3,6 +3,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+
 use kfp_snapshot::{Node, NodeGraph, Snapshot};
 
 use crate::CompileError;
@@ -48,78 +49,98 @@ pub(crate) fn pipeline<'a>(
         })
 }
 
-/// One step per node (`merge = false`) or one step for the whole pipeline.
+/// How Kedro nodes are grouped into steps.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Grouping {
+    /// One step per node.
+    Identity,
+    /// One step for the whole pipeline (`node_merge_strategy: full`).
+    Full,
+    /// Nodes tagged `<prefix><group>` share one step per group; other nodes get their own
+    /// (kedro-vertexai's `TagNodeGrouper`).
+    TagPrefix(String),
+}
+
+/// Turns a pipeline into steps.
 ///
-/// `reserved` are the names of the target's fixed templates; a node whose name sanitizes to
+/// `reserved` are the names of the target's fixed templates; a step whose name sanitizes to
 /// one of them gets a suffixed name instead.
 pub(crate) fn plan<'a>(
     snapshot: &'a Snapshot,
     pipeline_name: &str,
-    merge: bool,
+    grouping: &Grouping,
     reserved: &BTreeSet<String>,
 ) -> Result<Plan<'a>, CompileError> {
     let pipeline = pipeline(snapshot, pipeline_name)?;
     if pipeline.nodes.is_empty() {
-        return Err(CompileError::EmptyPipeline {
-            name: pipeline_name.to_owned(),
-        });
+        return Err(CompileError::EmptyPipeline { name: pipeline_name.to_owned() });
     }
-    let graph = NodeGraph::new(pipeline).map_err(|source| CompileError::Graph {
-        pipeline: pipeline_name.to_owned(),
-        source,
-    })?;
-    let parameter_names = unique_names(
-        snapshot.parameters.keys().map(String::as_str),
-        parameter_name,
-        &BTreeSet::new(),
-    );
+    let graph = NodeGraph::new(pipeline)
+        .map_err(|source| CompileError::Graph { pipeline: pipeline_name.to_owned(), source })?;
+    let parameter_names =
+        unique_names(snapshot.parameters.keys().map(String::as_str), parameter_name, &BTreeSet::new());
 
-    let mut steps = if merge {
-        let nodes: Vec<&Node> = graph.nodes().to_vec();
-        let name = unique_names([pipeline_name], dns_label, reserved)
-            .remove(pipeline_name)
-            .unwrap_or_else(|| unreachable!("unique_names maps every original"));
-        vec![Step {
-            name,
-            display_name: pipeline_name.to_owned(),
-            parameters: snapshot.parameters_used_by(&nodes),
-            nodes,
-            whole_pipeline: true,
-            dependencies: Vec::new(),
-        }]
-    } else {
-        let names = unique_names(
-            graph.nodes().iter().map(|node| node.name.as_str()),
-            dns_label,
-            reserved,
-        );
-        let name_of = |node: &Node| names[node.name.as_str()].clone();
-        graph
-            .nodes()
-            .iter()
-            .enumerate()
-            .map(|(index, node)| {
-                let dependencies: BTreeSet<String> = graph
-                    .parents(index)
-                    .iter()
-                    .map(|&parent| name_of(graph.nodes()[parent]))
-                    .collect();
-                Step {
-                    name: name_of(node),
-                    display_name: node.name.clone(),
-                    nodes: vec![*node],
-                    whole_pipeline: false,
-                    dependencies: dependencies.into_iter().collect(),
-                    parameters: snapshot.parameters_used_by(&[*node]),
-                }
-            })
-            .collect()
-    };
+    // The group (its display name) of every node, in node order.
+    let group_of: Vec<String> = graph
+        .nodes()
+        .iter()
+        .map(|node| match grouping {
+            Grouping::Identity => node.name.clone(),
+            Grouping::Full => pipeline_name.to_owned(),
+            Grouping::TagPrefix(prefix) => {
+                let mut tags: Vec<&String> = node.tags.iter().filter(|tag| tag.starts_with(prefix.as_str())).collect();
+                tags.sort();
+                tags.first().map_or_else(|| node.name.clone(), |tag| tag[prefix.len()..].to_owned())
+            }
+        })
+        .collect();
+    let names = unique_names(group_of.iter().map(String::as_str), dns_label, reserved);
+
+    let mut members: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+    for (index, group) in group_of.iter().enumerate() {
+        members.entry(group.as_str()).or_default().push(index);
+    }
+    let mut edges: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
+    for (index, group) in group_of.iter().enumerate() {
+        let parents = edges.entry(group.as_str()).or_default();
+        for &parent in graph.parents(index) {
+            if group_of[parent] != *group {
+                parents.insert(group_of[parent].as_str());
+            }
+        }
+    }
+    check_acyclic(&edges)?;
+
+    let mut steps: Vec<Step<'a>> = members
+        .iter()
+        .map(|(group, indices)| {
+            let nodes: Vec<&Node> = indices.iter().map(|&index| graph.nodes()[index]).collect();
+            Step {
+                name: names[group].clone(),
+                display_name: (*group).to_owned(),
+                parameters: snapshot.parameters_used_by(&nodes),
+                nodes,
+                whole_pipeline: *grouping == Grouping::Full,
+                dependencies: edges[group].iter().map(|parent| names[parent].clone()).collect(),
+            }
+        })
+        .collect();
     steps.sort_by(|a, b| a.name.cmp(&b.name));
-    Ok(Plan {
-        steps,
-        parameter_names,
-    })
+    Ok(Plan { steps, parameter_names })
+}
+
+/// Grouping nodes can close a cycle (a → b → c with a and c in one group, b outside it).
+fn check_acyclic(edges: &BTreeMap<&str, BTreeSet<&str>>) -> Result<(), CompileError> {
+    let mut graph = petgraph::graphmap::DiGraphMap::<&str, ()>::new();
+    for (child, parents) in edges {
+        graph.add_node(child);
+        for parent in parents {
+            graph.add_edge(parent, child, ());
+        }
+    }
+    petgraph::algo::toposort(&graph, None)
+        .map(|_| ())
+        .map_err(|cycle| CompileError::GroupingCycle { group: cycle.node_id().to_owned() })
 }
 
 /// The argv after `kedro` that runs a step inside the image (see `kedro_kfp.plugin`'s `step`

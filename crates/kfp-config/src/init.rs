@@ -13,16 +13,58 @@ pub struct InitValues<'a> {
 }
 
 const KUBEFLOW_TEMPLATE: &str = include_str!("../templates/kubeflow.yaml");
+const VERTEXAI_TEMPLATE: &str = include_str!("../templates/vertexai.yaml");
+
+/// What `kedro vertexai init` fills in besides the project's names.
+#[derive(Debug, Clone)]
+pub struct VertexInitValues<'a> {
+    /// `PROJECT_ID` argument.
+    pub project_id: &'a str,
+    /// `REGION` argument.
+    pub region: &'a str,
+    /// Python package name, used for the image and the root prefix.
+    pub package_name: &'a str,
+    /// Human-readable project name, used for the experiment and run names.
+    pub project_name: &'a str,
+}
+
+/// Renders `conf/base/vertexai.yaml` (kedro-vertexai 1.0.0's file, values filled in).
+pub fn vertexai_template(values: &VertexInitValues<'_>) -> String {
+    let experiment = experiment_name(values.project_name);
+    VERTEXAI_TEMPLATE
+        .replace("{project_id}", &quoted(values.project_id))
+        .replace("{region}", &quoted(values.region))
+        .replace("{image}", &quoted(&format!("gcr.io/{}/{}:latest", values.project_id, values.package_name)))
+        .replace("{root}", &quoted(&format!("{}-kedro-vertexai/{}", values.project_id, values.package_name)))
+        .replace("{experiment_name}", &quoted(&experiment))
+        .replace("{run_name}", &quoted(&experiment))
+}
+
+/// Values are written as JSON strings, which YAML reads as double-quoted scalars: a name
+/// with a colon or a quote cannot change the file's structure.
+fn quoted(text: &str) -> String {
+    serde_json::Value::from(text).to_string()
+}
 
 /// Renders `conf/base/kubeflow.yaml`.
-///
-/// Values are written as JSON strings, which YAML reads as double-quoted scalars: a project
-/// name with a colon or a quote cannot change the file's structure.
 pub fn kubeflow_template(values: &InitValues<'_>) -> String {
-    let quoted = |text: &str| serde_json::Value::from(text).to_string();
     KUBEFLOW_TEMPLATE
         .replace("{host}", &quoted(values.host))
         .replace("{image}", &quoted(values.package_name))
         .replace("{experiment_name}", &quoted(values.project_name))
         .replace("{run_name}", &quoted(values.project_name))
+}
+
+/// Vertex AI experiment names are `[a-z0-9][a-z0-9-]*`.
+fn experiment_name(project_name: &str) -> String {
+    let mut name = String::new();
+    for c in project_name.chars() {
+        if c.is_ascii_alphanumeric() {
+            name.push(c.to_ascii_lowercase());
+        } else if !name.is_empty() && !name.ends_with('-') {
+            name.push('-');
+        }
+    }
+    let name = name.trim_end_matches('-');
+    if name.is_empty() { "kedro".to_owned() } else { name.to_owned() }
 }

@@ -8,13 +8,15 @@ mod error;
 mod init;
 pub mod kubeflow;
 mod quantity;
+pub mod vertexai;
 
 use serde::de::DeserializeOwned;
 
 pub use error::{ConfigError, Location};
-pub use init::{InitValues, kubeflow_template};
+pub use init::{InitValues, VertexInitValues, kubeflow_template, vertexai_template};
 pub use kubeflow::KubeflowConfig;
 pub use quantity::Quantity;
+pub use vertexai::VertexConfig;
 
 /// `host` value that sends the kubeflow commands to Vertex AI (0.4.7 docs, 3.2.3).
 pub const VERTEX_HOST: &str = "vertex-ai-pipelines";

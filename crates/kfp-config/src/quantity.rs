@@ -29,6 +29,37 @@ impl Quantity {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
+    /// The value as a plain number (`500m` → 0.5, `1Ki` → 1024), for the KFP IR's
+    /// deprecated double fields.
+    pub fn to_f64(&self) -> f64 {
+        let text = self.0.as_str();
+        let split = text
+            .find(|c: char| !(c.is_ascii_digit() || c == '.' || c == '+' || c == '-'))
+            .unwrap_or(text.len());
+        let (number, suffix) = text.split_at(split);
+        let number: f64 = number.parse().unwrap_or(0.0);
+        let factor = match suffix {
+            "" => 1.0,
+            "Ki" => 1024f64,
+            "Mi" => 1024f64.powi(2),
+            "Gi" => 1024f64.powi(3),
+            "Ti" => 1024f64.powi(4),
+            "Pi" => 1024f64.powi(5),
+            "Ei" => 1024f64.powi(6),
+            "n" => 1e-9,
+            "u" => 1e-6,
+            "m" => 1e-3,
+            "k" => 1e3,
+            "M" => 1e6,
+            "G" => 1e9,
+            "T" => 1e12,
+            "P" => 1e15,
+            "E" => 1e18,
+            exponent => 10f64.powi(exponent[1..].parse().unwrap_or(0)),
+        };
+        number * factor
+    }
 }
 
 impl fmt::Display for Quantity {
@@ -99,6 +130,16 @@ impl Serialize for Quantity {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn converts_to_numbers() {
+        let value = |text: &str| Quantity::parse(text).expect("valid").to_f64();
+        assert!((value("500m") - 0.5).abs() < 1e-12);
+        assert!((value("4Gi") - 4_294_967_296.0).abs() < 1e-3);
+        assert!((value("1e3") - 1000.0).abs() < 1e-9);
+        assert!((value("2") - 2.0).abs() < 1e-12);
+        assert!((value("1.5k") - 1500.0).abs() < 1e-9);
+    }
 
     #[test]
     fn accepts_the_kubernetes_grammar() {
