@@ -14,13 +14,14 @@ import pytest
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 PYTHON_SRC = REPO_ROOT / "python"
+TOOLS = REPO_ROOT / "tests" / "tools"
 SCHEMA_PATH = REPO_ROOT / "schema" / "snapshot.v1.schema.json"
 FIXTURE_PROJECT = Path(__file__).resolve().parent / "fixtures" / "demo_project"
 # The value in the fixture's conf/base/credentials.yml: it must never leave Kedro.
 SECRET = "SUPER-SECRET-TOKEN-4f1c9"
 
-# Test the sources, not whatever kedro_kfp may be installed.
-sys.path.insert(0, str(PYTHON_SRC))
+# Test the sources, not whatever kedro_kfp may be installed; the tools are tested here too.
+sys.path[:0] = [str(PYTHON_SRC), str(TOOLS)]
 os.environ["KEDRO_DISABLE_TELEMETRY"] = "true"
 os.environ["DO_NOT_TRACK"] = "1"
 

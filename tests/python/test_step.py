@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
+import pytest
+from click.testing import CliRunner
 from conftest import RunKedro
+
+from kedro_kfp.plugin import kubeflow_commands
 
 # Values people put in pipeline parameters, or type into the KFP UI.
 AWKWARD_VALUES: dict[str, Any] = {
@@ -74,3 +79,35 @@ def test_failing_node_exits_1_with_one_error_line(project: Path, run_kedro: RunK
         "error: node failed: ValueError: exploding on purpose with scale=2\n"
     )
     assert "Traceback" not in result.stderr
+
+
+def test_string_params_are_never_decoded(project: Path, run_kedro: RunKedro) -> None:
+    args = ["kubeflow", "step", "--pipeline", "echo", "--param", "number", "123"]
+    for key, value in [("text", "123"), ("flag", "true"), ("list", "[1]"), ("null", "null")]:
+        args += ["--string-param", key, value]
+    result = run_kedro(project, *args)
+    assert result.returncode == 0, result.stderr
+    received = received_params(project)
+    assert received["number"] == 123
+    assert [received[k] for k in ("text", "flag", "list", "null")] == ["123", "true", "[1]", "null"]
+
+
+@pytest.mark.parametrize(("run_id", "expected"), [("run-42", "run-42"), ("", "unchanged")])
+def test_run_id_is_in_the_environment_before_the_session_exists(
+    project: Path, monkeypatch: pytest.MonkeyPatch, run_id: str, expected: str
+) -> None:
+    from kedro.framework.session import KedroSession
+
+    monkeypatch.setenv("KEDRO_CONFIG_RUN_ID", "unchanged")  # and restored after the test
+    seen = []
+
+    def create(**kwargs: Any) -> None:
+        seen.append((os.environ["KEDRO_CONFIG_RUN_ID"], kwargs["runtime_params"]))
+        raise RuntimeError("stop here")
+
+    monkeypatch.setattr(KedroSession, "create", create)
+    monkeypatch.chdir(project)
+    args = ["kubeflow", "step", "--pipeline", "echo", "--run-id", run_id]
+    result = CliRunner().invoke(kubeflow_commands, [*args, "--string-param", "n", "7"])
+    assert result.exit_code == 1
+    assert seen == [(expected, {"n": "7"})]

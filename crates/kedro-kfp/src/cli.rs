@@ -21,6 +21,36 @@ pub(crate) enum Group {
     /// Kubeflow Pipelines (the `kedro kubeflow` commands).
     #[command(subcommand)]
     Kubeflow(KubeflowCommand),
+    /// Vertex AI Pipelines (the `kedro vertexai` commands).
+    #[command(subcommand)]
+    Vertexai(VertexCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum VertexCommand {
+    /// Write a commented `conf/base/vertexai.yaml` for the project.
+    Init(VertexInitArgs),
+    /// Compile a Kedro pipeline into a Vertex AI pipeline spec (KFP v2 IR).
+    Compile(VertexCompileArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct VertexInitArgs {
+    /// Google Cloud project id.
+    pub project_id: String,
+    /// Google Cloud region, e.g. europe-west4.
+    pub region: String,
+    #[command(flatten)]
+    pub project: ProjectArgs,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct VertexCompileArgs {
+    #[command(flatten)]
+    pub common: CommonCompileArgs,
+    /// Where to write the spec: JSON when FILE ends in `.json`, YAML otherwise; `-` for stdout (JSON).
+    #[arg(short, long, default_value = "pipeline.json", value_name = "FILE")]
+    pub output: PathBuf,
 }
 
 #[derive(Debug, Subcommand)]
@@ -35,6 +65,12 @@ pub(crate) enum KubeflowCommand {
 pub(crate) struct InitArgs {
     /// Base URL of the Kubeflow Pipelines API, e.g. https://kubeflow.example.com/pipeline.
     pub host: String,
+    #[command(flatten)]
+    pub project: ProjectArgs,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ProjectArgs {
     /// Root directory of the Kedro project.
     #[arg(long, default_value = ".")]
     pub project_dir: PathBuf,
@@ -60,7 +96,7 @@ pub(crate) struct SnapshotArgs {
 }
 
 #[derive(Debug, Args)]
-pub(crate) struct CompileArgs {
+pub(crate) struct CommonCompileArgs {
     #[command(flatten)]
     pub input: SnapshotArgs,
     /// Kedro pipeline to compile.
@@ -69,10 +105,19 @@ pub(crate) struct CompileArgs {
     /// Image the steps run (overrides `run_config.image`).
     #[arg(short, long)]
     pub image: Option<String>,
-    /// Where to write the workflow, `-` for stdout.
-    #[arg(short, long, default_value = "pipeline.yml", value_name = "FILE")]
-    pub output: PathBuf,
     /// Do not write: exit 1 and show a diff when FILE is not what compile would write.
     #[arg(long)]
     pub check: bool,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct CompileArgs {
+    #[command(flatten)]
+    pub common: CommonCompileArgs,
+    /// Where to write the pipeline, `-` for stdout.
+    #[arg(short, long, default_value = "pipeline.yml", value_name = "FILE")]
+    pub output: PathBuf,
+    /// 1: Argo Workflow (KFP 1.8 and 2.x); 2: KFP v2 IR (KFP 2.x). Default: `run_config.kfp_version`, else 1.
+    #[arg(long, value_parser = clap::value_parser!(u8).range(1..=2))]
+    pub kfp_version: Option<u8>,
 }

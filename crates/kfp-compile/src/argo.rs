@@ -14,7 +14,7 @@ use kfp_snapshot::Snapshot;
 use serde_json::Value;
 
 use crate::names::{dns_label, parameter_name, unique_names};
-use crate::plan::{Grouping, Plan, Step, pipeline, plan, step_arguments};
+use crate::plan::{Grouping, Plan, Step, StepCommand, ValueEncoding, pipeline, plan};
 use crate::{CompileError, CompileRequest};
 
 /// Where the image holds the project (kedro-docker's layout, as kedro-kubeflow assumes).
@@ -369,21 +369,28 @@ impl Lowering<'_> {
     /// (resources, tolerations, retries, extra volumes) looked up by node name and tags.
     fn step_template_for_pipeline(&self, step: &Step<'_>, pipeline: &str) -> argo::Template {
         let run = self.run;
-        let parameters = step.parameters.iter().map(|key| {
-            let name = &self.plan.parameter_names[key];
-            (
-                (*key).to_owned(),
-                format!("{{{{workflow.parameters.{name}}}}}"),
-            )
-        });
-        let nodes = (!step.whole_pipeline).then_some(step.nodes.as_slice());
-        let args = step_arguments(
-            "kubeflow",
-            self.snapshot.project.env.as_deref(),
+        let parameters = step
+            .parameters
+            .iter()
+            .map(|key| {
+                let name = &self.plan.parameter_names[key];
+                (
+                    (*key).to_owned(),
+                    format!("{{{{workflow.parameters.{name}}}}}"),
+                    ValueEncoding::Json,
+                )
+            })
+            .collect();
+        let command = StepCommand {
+            group: "kubeflow",
+            env: self.snapshot.project.env.as_deref(),
             pipeline,
-            nodes,
+            nodes: (!step.whole_pipeline).then_some(step.nodes.as_slice()),
+            run_id: "{{workflow.uid}}".to_owned(),
             parameters,
-        );
+            host_aliases: Vec::new(),
+        };
+        let args = command.arguments();
         let mut container = self.container(vec!["kedro".to_owned()], args);
 
         // A merged step has no single node to look up: it gets the `__default__` entries.
@@ -414,6 +421,10 @@ impl Lowering<'_> {
             container.volume_mounts.extend(mounts);
         }
 
+        let node_selector = kubeflow::lookup(&run.node_selectors, node_name, &tags)
+            .cloned()
+            .flatten()
+            .unwrap_or_default();
         let tolerations = kubeflow::lookup(&run.tolerations, node_name, &tags)
             .map(|list| list.iter().map(toleration).collect())
             .unwrap_or_default();
@@ -448,6 +459,7 @@ impl Lowering<'_> {
             container: Some(container),
             volumes,
             tolerations,
+            node_selector,
             retry_strategy,
             ..argo::Template::default()
         }

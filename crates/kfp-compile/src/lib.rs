@@ -4,8 +4,10 @@
 //! same value, and therefore (through `kfp-yaml`) the same bytes.
 
 pub mod argo;
+pub mod ir;
 mod names;
 mod plan;
+mod resources;
 
 pub use plan::Grouping;
 
@@ -28,7 +30,7 @@ pub struct CompileRequest<'a> {
 }
 
 impl<'a> CompileRequest<'a> {
-    fn image(&self) -> Result<&'a str, CompileError> {
+    pub(crate) fn image(&self) -> Result<&'a str, CompileError> {
         self.image
             .or(self.config.run_config.image.as_deref())
             .filter(|image| !image.trim().is_empty())
@@ -73,8 +75,34 @@ pub enum CompileError {
         /// The config file that should set it.
         config_file: String,
     },
+    /// A config value the target cannot express.
+    #[error("{config_file}: `{key}`: {message}")]
+    InvalidValue {
+        /// The config file.
+        config_file: String,
+        /// The key.
+        key: String,
+        /// What is wrong.
+        message: String,
+    },
+    /// A GPU request on Vertex without an accelerator type.
+    #[error("step `{step}` requests a GPU but no accelerator type is set")]
+    MissingAccelerator {
+        /// The step.
+        step: String,
+    },
+    /// A resource the KFP v2 IR has no field for.
+    #[error("step `{step}`: resource `{resource}` cannot be set in a KFP v2 or Vertex AI pipeline")]
+    UnsupportedResource {
+        /// The step.
+        step: String,
+        /// The resource key.
+        resource: String,
+    },
     /// Grouping nodes into steps would make steps depend on each other in a circle.
-    #[error("grouping nodes into step `{group}` makes it depend on itself through nodes outside the group")]
+    #[error(
+        "grouping nodes into step `{group}` makes it depend on itself through nodes outside the group"
+    )]
     GroupingCycle {
         /// The group.
         group: String,
@@ -117,10 +145,16 @@ impl CompileError {
             Self::MissingImage { .. } => {
                 Some("set `run_config.image`, or pass `--image <image>`".to_owned())
             }
-            Self::GroupingCycle { .. } => {
-                Some("give the nodes in between the same grouping tag, or split the group".to_owned())
-            }
-            Self::Graph { .. } => None,
+            Self::GroupingCycle { .. } => Some(
+                "give the nodes in between the same grouping tag, or split the group".to_owned(),
+            ),
+            Self::MissingAccelerator { step } => Some(format!(
+                "set `run_config.node_selectors.{step}.cloud.google.com/gke-accelerator` (e.g. NVIDIA_TESLA_T4)"
+            )),
+            Self::UnsupportedResource { .. } => Some(
+                "use cpu, memory and gpu (or nvidia.com/gpu) in `run_config.resources`".to_owned(),
+            ),
+            Self::Graph { .. } | Self::InvalidValue { .. } => None,
         }
     }
 }

@@ -3,7 +3,6 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-
 use kfp_snapshot::{Node, NodeGraph, Snapshot};
 
 use crate::CompileError;
@@ -73,12 +72,19 @@ pub(crate) fn plan<'a>(
 ) -> Result<Plan<'a>, CompileError> {
     let pipeline = pipeline(snapshot, pipeline_name)?;
     if pipeline.nodes.is_empty() {
-        return Err(CompileError::EmptyPipeline { name: pipeline_name.to_owned() });
+        return Err(CompileError::EmptyPipeline {
+            name: pipeline_name.to_owned(),
+        });
     }
-    let graph = NodeGraph::new(pipeline)
-        .map_err(|source| CompileError::Graph { pipeline: pipeline_name.to_owned(), source })?;
-    let parameter_names =
-        unique_names(snapshot.parameters.keys().map(String::as_str), parameter_name, &BTreeSet::new());
+    let graph = NodeGraph::new(pipeline).map_err(|source| CompileError::Graph {
+        pipeline: pipeline_name.to_owned(),
+        source,
+    })?;
+    let parameter_names = unique_names(
+        snapshot.parameters.keys().map(String::as_str),
+        parameter_name,
+        &BTreeSet::new(),
+    );
 
     // The group (its display name) of every node, in node order.
     let group_of: Vec<String> = graph
@@ -88,9 +94,14 @@ pub(crate) fn plan<'a>(
             Grouping::Identity => node.name.clone(),
             Grouping::Full => pipeline_name.to_owned(),
             Grouping::TagPrefix(prefix) => {
-                let mut tags: Vec<&String> = node.tags.iter().filter(|tag| tag.starts_with(prefix.as_str())).collect();
+                let mut tags: Vec<&String> = node
+                    .tags
+                    .iter()
+                    .filter(|tag| tag.starts_with(prefix.as_str()))
+                    .collect();
                 tags.sort();
-                tags.first().map_or_else(|| node.name.clone(), |tag| tag[prefix.len()..].to_owned())
+                tags.first()
+                    .map_or_else(|| node.name.clone(), |tag| tag[prefix.len()..].to_owned())
             }
         })
         .collect();
@@ -121,12 +132,18 @@ pub(crate) fn plan<'a>(
                 parameters: snapshot.parameters_used_by(&nodes),
                 nodes,
                 whole_pipeline: *grouping == Grouping::Full,
-                dependencies: edges[group].iter().map(|parent| names[parent].clone()).collect(),
+                dependencies: edges[group]
+                    .iter()
+                    .map(|parent| names[parent].clone())
+                    .collect(),
             }
         })
         .collect();
     steps.sort_by(|a, b| a.name.cmp(&b.name));
-    Ok(Plan { steps, parameter_names })
+    Ok(Plan {
+        steps,
+        parameter_names,
+    })
 }
 
 /// Grouping nodes can close a cycle (a → b → c with a and c in one group, b outside it).
@@ -140,32 +157,65 @@ fn check_acyclic(edges: &BTreeMap<&str, BTreeSet<&str>>) -> Result<(), CompileEr
     }
     petgraph::algo::toposort(&graph, None)
         .map(|_| ())
-        .map_err(|cycle| CompileError::GroupingCycle { group: cycle.node_id().to_owned() })
+        .map_err(|cycle| CompileError::GroupingCycle {
+            group: cycle.node_id().to_owned(),
+        })
 }
 
-/// The argv after `kedro` that runs a step inside the image (see `kedro_kfp.plugin`'s `step`
-/// command). Values are separate argv elements: nothing is ever parsed by a shell.
-pub(crate) fn step_arguments(
-    group: &str,
-    env: Option<&str>,
-    pipeline: &str,
-    nodes: Option<&[&Node]>,
-    parameters: impl IntoIterator<Item = (String, String)>,
-) -> Vec<String> {
-    let mut args = vec![
-        group.to_owned(),
-        "step".to_owned(),
-        "--pipeline".to_owned(),
-        pipeline.to_owned(),
-    ];
-    if let Some(env) = env {
-        args.extend(["--env".to_owned(), env.to_owned()]);
+/// How a parameter value travels to the step runtime.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ValueEncoding {
+    /// JSON text, decoded by the runtime (`--param`).
+    Json,
+    /// Raw text, used as a string (`--string-param`): KFP v2 renders STRING parameters raw.
+    Text,
+}
+
+/// Everything the in-image step command needs (see `kedro_kfp`'s `step` command).
+pub(crate) struct StepCommand<'a> {
+    /// `kubeflow` or `vertexai`.
+    pub group: &'a str,
+    /// `--env`, when the project was loaded with one.
+    pub env: Option<&'a str>,
+    /// The Kedro pipeline.
+    pub pipeline: &'a str,
+    /// The nodes to run; `None` runs the whole pipeline.
+    pub nodes: Option<&'a [&'a Node]>,
+    /// The run id placeholder of the target (`{{workflow.uid}}`…).
+    pub run_id: String,
+    /// (Kedro key, placeholder, encoding) of each parameter.
+    pub parameters: Vec<(String, String, ValueEncoding)>,
+    /// `/etc/hosts` entries (ip, hostnames).
+    pub host_aliases: Vec<(String, Vec<String>)>,
+}
+
+impl StepCommand<'_> {
+    /// The argv after `kedro`. Values are separate argv elements: nothing is ever parsed by
+    /// a shell, so quotes, `$()` or newlines in names and values are inert.
+    pub(crate) fn arguments(&self) -> Vec<String> {
+        let mut args = vec![
+            self.group.to_owned(),
+            "step".to_owned(),
+            "--pipeline".to_owned(),
+            self.pipeline.to_owned(),
+        ];
+        if let Some(env) = self.env {
+            args.extend(["--env".to_owned(), env.to_owned()]);
+        }
+        for node in self.nodes.unwrap_or_default() {
+            args.extend(["--node".to_owned(), node.name.clone()]);
+        }
+        args.extend(["--run-id".to_owned(), self.run_id.clone()]);
+        for (key, value, encoding) in &self.parameters {
+            let flag = match encoding {
+                ValueEncoding::Json => "--param",
+                ValueEncoding::Text => "--string-param",
+            };
+            args.extend([flag.to_owned(), key.clone(), value.clone()]);
+        }
+        for (ip, hostnames) in &self.host_aliases {
+            args.extend(["--host-alias".to_owned(), ip.clone(), hostnames.join(",")]);
+        }
+        args
     }
-    for node in nodes.unwrap_or_default() {
-        args.extend(["--node".to_owned(), node.name.clone()]);
-    }
-    for (key, value) in parameters {
-        args.extend(["--param".to_owned(), key, value]);
-    }
-    args
 }

@@ -22,16 +22,24 @@ fn fixtures() -> Vec<PathBuf> {
     cases
 }
 
+fn snapshot(case: &Path) -> Snapshot {
+    kfp_snapshot::from_json(&std::fs::read_to_string(case.join("snapshot.json")).expect("read"))
+        .expect("fixture snapshot")
+}
+
+fn config(case: &Path, name: &str) -> Option<ConfigFile> {
+    let content = std::fs::read_to_string(case.join(name)).ok()?;
+    Some(ConfigFile {
+        path: format!("conf/base/{name}"),
+        content,
+    })
+}
+
+/// The Argo Workflow of a fixture.
 fn compile(case: &Path) -> (Snapshot, String) {
-    let snapshot = kfp_snapshot::from_json(
-        &std::fs::read_to_string(case.join("snapshot.json")).expect("read"),
-    )
-    .expect("fixture snapshot");
-    let config_file = ConfigFile {
-        path: "conf/base/kubeflow.yaml".to_owned(),
-        content: std::fs::read_to_string(case.join("kubeflow.yaml")).expect("read config"),
-    };
-    let config = KubeflowConfig::load(&[config_file]).expect("fixture config");
+    let snapshot = snapshot(case);
+    let config = KubeflowConfig::load(&[config(case, "kubeflow.yaml").expect("kubeflow.yaml")])
+        .expect("fixture config");
     let request = CompileRequest {
         snapshot: &snapshot,
         config: &config,
@@ -42,10 +50,55 @@ fn compile(case: &Path) -> (Snapshot, String) {
     let workflow = kfp_compile::argo::workflow(&request)
         .expect("compile")
         .workflow;
-    (
-        snapshot.clone(),
-        kfp_yaml::to_string(&workflow).expect("serialize"),
-    )
+    let yaml = kfp_yaml::to_string(&workflow).expect("serialize");
+    (snapshot, yaml)
+}
+
+/// Every output of a fixture by golden file name: the Argo Workflow, the KFP v2 IR
+/// (spec and platform spec as YAML documents) and, with a `vertexai.yaml`, the Vertex spec.
+fn outputs(case: &Path) -> Vec<(&'static str, String)> {
+    let snapshot = snapshot(case);
+    let kubeflow = KubeflowConfig::load(&[config(case, "kubeflow.yaml").expect("kubeflow.yaml")])
+        .expect("config");
+    let request = CompileRequest {
+        snapshot: &snapshot,
+        config: &kubeflow,
+        config_file: "conf/base/kubeflow.yaml",
+        pipeline: "__default__",
+        image: None,
+    };
+    let ir_request = kfp_compile::ir::IrRequest::for_kubeflow(&request).expect("ir request");
+    let compiled = kfp_compile::ir::pipeline_spec(&ir_request).expect("compile kfp v2");
+    let mut kfp2 = kfp_yaml::to_string(&compiled.spec).expect("serialize");
+    if let Some(platform) = &compiled.platform {
+        kfp2.push_str("---\n");
+        kfp2.push_str(&kfp_yaml::to_string(platform).expect("serialize"));
+    }
+    let mut outputs = vec![
+        ("expected.yml", compile(case).1),
+        ("expected-kfp2.yaml", kfp2),
+    ];
+    if let Some(file) = config(case, "vertexai.yaml") {
+        let vertex = kfp_config::VertexConfig::load(&[file]).expect("vertex config");
+        let request = kfp_compile::ir::IrRequest::for_vertex(
+            &snapshot,
+            &vertex,
+            "conf/base/vertexai.yaml",
+            "__default__",
+            None,
+        )
+        .expect("vertex request");
+        let compiled = kfp_compile::ir::pipeline_spec(&request).expect("compile vertex");
+        assert!(
+            compiled.platform.is_none(),
+            "Vertex ignores platform specs; none must be written"
+        );
+        outputs.push((
+            "expected-vertex.json",
+            serde_json::to_string_pretty(&compiled.spec).expect("json") + "\n",
+        ));
+    }
+    outputs
 }
 
 #[test]
@@ -53,12 +106,13 @@ fn compiled_workflows_match_the_reviewed_goldens() {
     let update = std::env::var_os("UPDATE_GOLDENS").is_some() && std::env::var_os("CI").is_none();
     let mut stale = Vec::new();
     for case in fixtures() {
-        let (_, yaml) = compile(&case);
-        let golden = case.join("expected.yml");
-        if update {
-            std::fs::write(&golden, &yaml).expect("write golden");
-        } else if std::fs::read_to_string(&golden).ok().as_deref() != Some(yaml.as_str()) {
-            stale.push(golden.display().to_string());
+        for (name, text) in outputs(&case) {
+            let golden = case.join(name);
+            if update {
+                std::fs::write(&golden, &text).expect("write golden");
+            } else if std::fs::read_to_string(&golden).ok().as_deref() != Some(text.as_str()) {
+                stale.push(golden.display().to_string());
+            }
         }
     }
     assert!(
@@ -70,7 +124,7 @@ fn compiled_workflows_match_the_reviewed_goldens() {
 #[test]
 fn compiling_twice_gives_the_same_bytes() {
     for case in fixtures() {
-        assert_eq!(compile(&case).1, compile(&case).1, "{}", case.display());
+        assert_eq!(outputs(&case), outputs(&case), "{}", case.display());
     }
 }
 
@@ -268,4 +322,97 @@ fn parameter_values_reach_the_arguments_verbatim() {
         &args[..6],
         ["kubeflow", "step", "--pipeline", "notify", "--env", "prod"]
     );
+}
+
+/// The IR's tasks, flattened out of the exit handler's sub-DAG, as (task, dependencies,
+/// Kedro nodes the task's executor runs).
+fn ir_tasks(spec: &Value) -> Vec<(String, Vec<String>, Vec<String>)> {
+    let mut dags = vec![&spec["root"]["dag"]["tasks"]];
+    if let Some(handler) = spec["components"].get("comp-exit-handler-1") {
+        dags.push(&handler["dag"]["tasks"]);
+    }
+    let mut tasks = Vec::new();
+    for dag in dags {
+        for (name, task) in dag.as_object().expect("tasks") {
+            let component =
+                &spec["components"][task["componentRef"]["name"].as_str().expect("ref")];
+            let nodes = component["executorLabel"]
+                .as_str()
+                .map(|label| {
+                    strings(&spec["deploymentSpec"]["executors"][label]["container"]["args"])
+                })
+                .map(|args| {
+                    args.windows(2)
+                        .filter(|w| w[0] == "--node")
+                        .map(|w| w[1].clone())
+                        .collect()
+                })
+                .unwrap_or_default();
+            tasks.push((name.clone(), strings(&task["dependentTasks"]), nodes));
+        }
+    }
+    tasks
+}
+
+#[test]
+fn ir_dags_equal_the_kedro_node_dependencies() {
+    for case in fixtures() {
+        let snapshot = snapshot(&case);
+        let expected = expected_dependencies(&snapshot);
+        for (name, text) in outputs(&case).into_iter().skip(1) {
+            let spec: Value = if name.ends_with(".json") {
+                serde_json::from_str(&text).expect("json")
+            } else {
+                kfp_yaml::from_str(text.split("\n---\n").next().expect("first document"))
+                    .expect("yaml")
+            };
+            assert_eq!(spec["schemaVersion"], "2.1.0");
+            let tasks = ir_tasks(&spec);
+            let node_of: BTreeMap<&str, &Vec<String>> = tasks
+                .iter()
+                .map(|(task, _, nodes)| (task.as_str(), nodes))
+                .collect();
+            // Node-level edges implied by the task graph: every node of a task depends on every
+            // node of the tasks it depends on. With grouping, nodes of one task share a step.
+            let mut actual: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+            for (_, dependencies, nodes) in &tasks {
+                for node in nodes {
+                    let parents = actual.entry(node.clone()).or_default();
+                    for dependency in dependencies {
+                        parents.extend(
+                            node_of
+                                .get(dependency.as_str())
+                                .into_iter()
+                                .flat_map(|n| n.iter().cloned()),
+                        );
+                    }
+                }
+            }
+            if actual.is_empty() {
+                continue; // one step runs the whole pipeline: no node edges to compare
+            }
+            for (node, parents) in &expected {
+                let grouped_with: BTreeSet<String> = tasks
+                    .iter()
+                    .find(|(_, _, nodes)| nodes.contains(node))
+                    .map(|(_, _, nodes)| nodes.iter().cloned().collect())
+                    .unwrap_or_default();
+                let across: BTreeSet<String> = parents.difference(&grouped_with).cloned().collect();
+                assert!(
+                    across.is_subset(&actual[node]),
+                    "{} {name}: {node} must wait for {across:?}, waits for {:?}",
+                    case.display(),
+                    actual[node]
+                );
+            }
+            if tasks.iter().all(|(_, _, nodes)| nodes.len() <= 1) {
+                // One node per step: the DAG is exactly Kedro's.
+                let exact: BTreeMap<String, BTreeSet<String>> = actual
+                    .into_iter()
+                    .filter(|(node, _)| expected.contains_key(node))
+                    .collect();
+                assert_eq!(exact, expected, "{} {name}", case.display());
+            }
+        }
+    }
 }

@@ -34,8 +34,20 @@ pub fn vertexai_template(values: &VertexInitValues<'_>) -> String {
     VERTEXAI_TEMPLATE
         .replace("{project_id}", &quoted(values.project_id))
         .replace("{region}", &quoted(values.region))
-        .replace("{image}", &quoted(&format!("gcr.io/{}/{}:latest", values.project_id, values.package_name)))
-        .replace("{root}", &quoted(&format!("{}-kedro-vertexai/{}", values.project_id, values.package_name)))
+        .replace(
+            "{image}",
+            &quoted(&format!(
+                "gcr.io/{}/{}:latest",
+                values.project_id, values.package_name
+            )),
+        )
+        .replace(
+            "{root}",
+            &quoted(&format!(
+                "{}-kedro-vertexai/{}",
+                values.project_id, values.package_name
+            )),
+        )
         .replace("{experiment_name}", &quoted(&experiment))
         .replace("{run_name}", &quoted(&experiment))
 }
@@ -66,5 +78,9 @@ fn experiment_name(project_name: &str) -> String {
         }
     }
     let name = name.trim_end_matches('-');
-    if name.is_empty() { "kedro".to_owned() } else { name.to_owned() }
+    if name.is_empty() {
+        "kedro".to_owned()
+    } else {
+        name.to_owned()
+    }
 }

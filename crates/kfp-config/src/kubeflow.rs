@@ -82,6 +82,11 @@ pub struct RunConfig {
     pub tolerations: BTreeMap<String, Vec<Toleration>>,
     /// Vertex AI networking (0.4.7 docs 3.2.3).
     pub vertex_ai_networking: Option<VertexNetworking>,
+    /// Node selectors by node name, tag or `__default__` (a kedro-kfp extension).
+    #[serde(default)]
+    pub node_selectors: BTreeMap<String, Option<BTreeMap<String, String>>>,
+    /// What `compile` emits by default: 1 (Argo Workflow) or 2 (KFP v2 IR).
+    pub kfp_version: Option<u8>,
 }
 
 /// Kubernetes `imagePullPolicy`.
@@ -293,6 +298,17 @@ impl KubeflowConfig {
     }
 
     fn validate(&self, host_file: &str) -> Result<(), ConfigError> {
+        if let Some(version) = self.run_config.kfp_version
+            && !matches!(version, 1 | 2)
+        {
+            return Err(ConfigError::in_file(
+                host_file,
+                format!("`run_config.kfp_version` must be 1 or 2 (got {version})"),
+            )
+            .with_hint(
+                "1 compiles an Argo Workflow (KFP 1.8 and 2.x), 2 the KFP v2 IR (KFP 2.x)",
+            ));
+        }
         let host = self.host.trim();
         if host != crate::VERTEX_HOST
             && !(host.starts_with("http://") || host.starts_with("https://"))
@@ -324,11 +340,11 @@ pub fn lookup<'a, T>(
 
 /// Requests and limits of a node: `__default__`, overridden by each matching tag (sorted),
 /// overridden by the node's own entry, key by key — kedro-kubeflow's `get_for`.
-pub fn merged_resources(
-    resources: &BTreeMap<String, Option<BTreeMap<String, Quantity>>>,
+pub fn merged_resources<V: Clone>(
+    resources: &BTreeMap<String, Option<BTreeMap<String, V>>>,
     node: &str,
     tags: &[String],
-) -> BTreeMap<String, Quantity> {
+) -> BTreeMap<String, V> {
     let mut merged = BTreeMap::new();
     let keys = std::iter::once(DEFAULT_KEY)
         .chain(sorted(tags))

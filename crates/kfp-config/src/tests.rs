@@ -208,17 +208,26 @@ fn load_vertex(content: &str) -> Result<VertexConfig, ConfigError> {
 fn the_file_kedro_vertexai_1_0_writes_loads_although_that_plugin_rejects_it() {
     use crate::vertexai::GroupingStrategy;
     let config = load_vertex(VERTEX_REFERENCE).expect("reference vertexai file must load");
-    assert_eq!((config.project_id.as_str(), config.region.as_str()), ("my-gcp-project", "europe-west4"));
+    assert_eq!(
+        (config.project_id.as_str(), config.region.as_str()),
+        ("my-gcp-project", "europe-west4")
+    );
     let run = &config.run_config;
     assert_eq!(run.root.as_deref(), Some("my-bucket/kedro-vertexai"));
     let training = run.resources["model_training"].as_ref().expect("resources");
     assert_eq!(training["cpu"].0.as_ref().map(Quantity::as_str), Some("8"));
     assert_eq!(training["gpu"].0.as_ref().map(Quantity::as_str), Some("1"));
     let schedule = &run.schedules["default_schedule"];
-    assert_eq!((schedule.start_time.as_deref(), schedule.max_run_count), (None, None));
+    assert_eq!(
+        (schedule.start_time.as_deref(), schedule.max_run_count),
+        (None, None)
+    );
     assert_eq!(schedule.max_concurrent_run_count, Some(1));
     let grouping = run.grouping.as_ref().expect("grouping");
-    assert_eq!(grouping.strategy("f").expect("known"), GroupingStrategy::Identity);
+    assert_eq!(
+        grouping.strategy("f").expect("known"),
+        GroupingStrategy::Identity
+    );
 }
 
 #[test]
@@ -230,23 +239,39 @@ fn vertex_init_template_renders_and_loads() {
         project_name: "Space Flights!",
     });
     let config = load_vertex(&text).expect("rendered template must load");
-    assert_eq!(config.run_config.experiment_name.as_deref(), Some("space-flights"));
-    assert_eq!(config.run_config.image.as_deref(), Some("gcr.io/my-project/spaceflights:latest"));
+    assert_eq!(
+        config.run_config.experiment_name.as_deref(),
+        Some("space-flights")
+    );
+    assert_eq!(
+        config.run_config.image.as_deref(),
+        Some("gcr.io/my-project/spaceflights:latest")
+    );
     assert!(text.contains("# Optional config for node execution grouping"));
 }
 
 #[test]
 fn vertex_errors_are_specific() {
-    let err = load_vertex("project_id: p\nregion: r\nrun_config:\n  grouping:\n    cls: Nope\n").expect_err("grouper");
+    let err = load_vertex("project_id: p\nregion: r\nrun_config:\n  grouping:\n    cls: Nope\n")
+        .expect_err("grouper");
     assert!(err.message.contains("unknown grouper `Nope`"), "{err}");
     let err = load_vertex("project_id: p\nrun_config: {}\n").expect_err("region");
     assert_eq!(err.message, "`region` is missing");
-    let err = load_vertex("project_id: p\nregion: r\nrun_config:\n  servce_account: x\n").expect_err("typo");
+    let err = load_vertex("project_id: p\nregion: r\nrun_config:\n  servce_account: x\n")
+        .expect_err("typo");
     assert_eq!(err.hint.as_deref(), Some("did you mean `service_account`?"));
     let tag = load_vertex(
         "project_id: p\nregion: r\nrun_config:\n  grouping:\n    cls: kedro_vertexai.grouping.TagNodeGrouper\n    params:\n      tag_prefix: 'g:'\n",
     )
     .expect("tag grouper");
-    let strategy = tag.run_config.grouping.expect("grouping").strategy("f").expect("known");
-    assert_eq!(strategy, crate::vertexai::GroupingStrategy::TagPrefix("g:".into()));
+    let strategy = tag
+        .run_config
+        .grouping
+        .expect("grouping")
+        .strategy("f")
+        .expect("known");
+    assert_eq!(
+        strategy,
+        crate::vertexai::GroupingStrategy::TagPrefix("g:".into())
+    );
 }

@@ -191,10 +191,12 @@ impl<'de> Deserialize<'de> for OptionalQuantity {
         match Option::<Raw>::deserialize(de)? {
             None => Ok(Self(None)),
             Some(Raw::Text(text)) if is_none_word(&text) => Ok(Self(None)),
-            Some(Raw::Text(text)) => Quantity::parse(&text).map(|q| Self(Some(q))).map_err(serde::de::Error::custom),
-            Some(Raw::Number(number)) => {
-                Quantity::parse(&number.to_string()).map(|q| Self(Some(q))).map_err(serde::de::Error::custom)
-            }
+            Some(Raw::Text(text)) => Quantity::parse(&text)
+                .map(|q| Self(Some(q)))
+                .map_err(serde::de::Error::custom),
+            Some(Raw::Number(number)) => Quantity::parse(&number.to_string())
+                .map(|q| Self(Some(q)))
+                .map_err(serde::de::Error::custom),
         }
     }
 }
@@ -220,11 +222,9 @@ fn none_as_null_count<'de, D: Deserializer<'de>>(de: D) -> Result<Option<u64>, D
         None => Ok(None),
         Some(Raw::Number(n)) => Ok(Some(n)),
         Some(Raw::Text(text)) if is_none_word(&text) => Ok(None),
-        Some(Raw::Text(text)) => text
-            .trim()
-            .parse()
-            .map(Some)
-            .map_err(|_| serde::de::Error::custom(format!("expected a whole number or none, got `{text}`"))),
+        Some(Raw::Text(text)) => text.trim().parse().map(Some).map_err(|_| {
+            serde::de::Error::custom(format!("expected a whole number or none, got `{text}`"))
+        }),
     }
 }
 
@@ -233,8 +233,10 @@ impl VertexConfig {
     /// file replaces the same key of an earlier one.
     pub fn load(files: &[ConfigFile]) -> Result<Self, ConfigError> {
         let Some(last) = files.last() else {
-            return Err(ConfigError::in_file("conf/base/vertexai.yaml", "file not found")
-                .with_hint("create it with `kedro vertexai init <PROJECT_ID> <REGION>`"));
+            return Err(
+                ConfigError::in_file("conf/base/vertexai.yaml", "file not found")
+                    .with_hint("create it with `kedro vertexai init <PROJECT_ID> <REGION>`"),
+            );
         };
         let mut merged = VertexFile::default();
         for file in files {
@@ -243,11 +245,25 @@ impl VertexConfig {
             merged.region = layer.region.or(merged.region);
             merged.run_config = layer.run_config.or(merged.run_config);
         }
-        let missing = |key: &str, hint: &str| ConfigError::in_file(&last.path, format!("`{key}` is missing")).with_hint(hint);
+        let missing = |key: &str, hint: &str| {
+            ConfigError::in_file(&last.path, format!("`{key}` is missing")).with_hint(hint)
+        };
         let config = Self {
-            project_id: merged.project_id.ok_or_else(|| missing("project_id", "set `project_id:` to your Google Cloud project id"))?,
-            region: merged.region.ok_or_else(|| missing("region", "set `region:`, e.g. europe-west4"))?,
-            run_config: merged.run_config.ok_or_else(|| missing("run_config", "add a `run_config:` section with at least `image:` and `root:`"))?,
+            project_id: merged.project_id.ok_or_else(|| {
+                missing(
+                    "project_id",
+                    "set `project_id:` to your Google Cloud project id",
+                )
+            })?,
+            region: merged
+                .region
+                .ok_or_else(|| missing("region", "set `region:`, e.g. europe-west4"))?,
+            run_config: merged.run_config.ok_or_else(|| {
+                missing(
+                    "run_config",
+                    "add a `run_config:` section with at least `image:` and `root:`",
+                )
+            })?,
         };
         if let Some(grouping) = &config.run_config.grouping {
             grouping.strategy(&last.path)?;

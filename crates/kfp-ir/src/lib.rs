@@ -381,20 +381,57 @@ pub struct KubernetesExecutorConfig {
 pub struct PvcMount {
     /// Where to mount.
     pub mount_path: String,
-    /// Which PVC (new field).
+    /// Which PVC.
     pub pvc_name_parameter: InputParameterSpec,
-    /// Which PVC (deprecated twin the SDK still writes for older backends).
-    pub task_output_parameter: TaskOutputParameterSpec,
+    /// The same reference in the deprecated `pvc_reference` oneof, which KFP backends older
+    /// than `pvc_name_parameter` read (the SDK writes both).
+    #[serde(flatten)]
+    pub deprecated_reference: PvcReference,
 }
 
-/// `TaskOutputParameterSpec` as a bare message.
+impl PvcMount {
+    /// A mount of the PVC named by `parameter`, with the deprecated twin filled in.
+    pub fn new(mount_path: &str, parameter: InputParameterSpec) -> Self {
+        let deprecated_reference = match &parameter {
+            InputParameterSpec::ComponentInputParameter(name) => {
+                PvcReference::ComponentInputParameter(name.clone())
+            }
+            InputParameterSpec::RuntimeValue { constant } => {
+                PvcReference::Constant(constant.as_str().unwrap_or_default().to_owned())
+            }
+            InputParameterSpec::TaskOutputParameter {
+                producer_task,
+                output_parameter_key,
+            } => PvcReference::TaskOutputParameter {
+                producer_task: producer_task.clone(),
+                output_parameter_key: output_parameter_key.clone(),
+            },
+        };
+        Self {
+            mount_path: mount_path.to_owned(),
+            pvc_name_parameter: parameter,
+            deprecated_reference,
+        }
+    }
+}
+
+/// The deprecated `PvcMount.pvc_reference` oneof.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct TaskOutputParameterSpec {
-    /// The producing task.
-    pub producer_task: String,
-    /// Its output.
-    pub output_parameter_key: String,
+pub enum PvcReference {
+    /// An upstream task's output.
+    TaskOutputParameter {
+        /// The producing task.
+        #[serde(rename = "producerTask")]
+        producer_task: String,
+        /// Its output.
+        #[serde(rename = "outputParameterKey")]
+        output_parameter_key: String,
+    },
+    /// A fixed PVC name.
+    Constant(String),
+    /// An input of the enclosing DAG.
+    ComponentInputParameter(String),
 }
 
 /// `NodeSelector`.

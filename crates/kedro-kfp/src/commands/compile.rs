@@ -1,48 +1,126 @@
-//! `kedro kubeflow compile`: snapshot + `kubeflow.yaml` → Argo Workflow YAML.
+//! `kedro kubeflow compile` (Argo Workflow or KFP v2 IR) and `kedro vertexai compile`.
+
+use std::path::Path;
 
 use kfp_compile::CompileRequest;
-use kfp_config::KubeflowConfig;
+use kfp_compile::ir::{CompiledIr, IrRequest};
+use kfp_config::{KubeflowConfig, VertexConfig};
 
-use crate::cli::CompileArgs;
+use crate::cli::{CommonCompileArgs, CompileArgs, VertexCompileArgs};
 use crate::diagnostics::{Failure, Status};
 use crate::output;
 
-pub(crate) fn run(args: &CompileArgs) -> Result<Status, Failure> {
-    let input = super::read_input(&args.input, "kubeflow")?;
+pub(crate) fn kubeflow(args: &CompileArgs) -> Result<Status, Failure> {
+    let common = &args.common;
+    let input = super::read_input(&common.input, "kubeflow")?;
     let config = KubeflowConfig::load(&input.config_files)?;
-    let config_file = input
-        .config_files
-        .last()
-        .map_or("conf/base/kubeflow.yaml", |file| file.path.as_str());
     let request = CompileRequest {
         snapshot: &input.snapshot,
         config: &config,
-        config_file,
-        pipeline: &args.pipeline,
-        image: args.image.as_deref(),
+        config_file: config_file(&input.config_files, "conf/base/kubeflow.yaml"),
+        pipeline: &common.pipeline,
+        image: common.image.as_deref(),
     };
+    let vertex = config.host.trim() == kfp_config::VERTEX_HOST;
+    let version = args
+        .kfp_version
+        .or(config.run_config.kfp_version)
+        .unwrap_or(1);
+    if vertex || version == 2 {
+        let compiled = kfp_compile::ir::pipeline_spec(&IrRequest::for_kubeflow(&request)?)?;
+        return finish(
+            common,
+            &args.output,
+            &render_ir(&compiled, &args.output)?,
+            compiled.nodes,
+            compiled.steps,
+        );
+    }
     let compiled = kfp_compile::argo::workflow(&request)?;
     let yaml = kfp_yaml::to_string(&compiled.workflow)
         .map_err(|error| Failure::user(format!("cannot serialize the workflow: {error}")))?;
+    finish(common, &args.output, &yaml, compiled.nodes, compiled.steps)
+}
 
-    if args.check {
-        return check(&args.output, &yaml);
+pub(crate) fn vertexai(args: &VertexCompileArgs) -> Result<Status, Failure> {
+    let common = &args.common;
+    let input = super::read_input(&common.input, "vertexai")?;
+    let config = VertexConfig::load(&input.config_files)?;
+    let file = config_file(&input.config_files, "conf/base/vertexai.yaml");
+    let request = IrRequest::for_vertex(
+        &input.snapshot,
+        &config,
+        file,
+        &common.pipeline,
+        common.image.as_deref(),
+    )?;
+    let compiled = kfp_compile::ir::pipeline_spec(&request)?;
+    finish(
+        common,
+        &args.output,
+        &render_ir(&compiled, &args.output)?,
+        compiled.nodes,
+        compiled.steps,
+    )
+}
+
+fn config_file<'a>(files: &'a [kfp_config::ConfigFile], default: &'a str) -> &'a str {
+    files.last().map_or(default, |file| file.path.as_str())
+}
+
+/// JSON for `.json` (and stdout), YAML otherwise; the platform spec, when there is one, is
+/// a second YAML document, which JSON cannot hold.
+fn render_ir(compiled: &CompiledIr, output: &Path) -> Result<String, Failure> {
+    let json = output::is_stdout(output) || output.extension().is_some_and(|ext| ext == "json");
+    if json {
+        if compiled.platform.is_some() {
+            return Err(Failure::user(format!(
+                "`{}`: the pipeline needs a kfp-kubernetes platform spec (volume, tolerations, node selectors…), which only YAML output can carry",
+                output.display()
+            ))
+            .with_hint(Some("write to a `.yaml` file".to_owned())));
+        }
+        let mut text = serde_json::to_string_pretty(&compiled.spec).map_err(|error| {
+            Failure::user(format!("cannot serialize the pipeline spec: {error}"))
+        })?;
+        text.push('\n');
+        return Ok(text);
     }
-    output::write_atomically(&args.output, &yaml)?;
-    if !output::is_stdout(&args.output) {
+    let serialize = |error: kfp_yaml::SerializeError| {
+        Failure::user(format!("cannot serialize the pipeline spec: {error}"))
+    };
+    let mut text = kfp_yaml::to_string(&compiled.spec).map_err(serialize)?;
+    if let Some(platform) = &compiled.platform {
+        text.push_str("---\n");
+        text.push_str(&kfp_yaml::to_string(platform).map_err(serialize)?);
+    }
+    Ok(text)
+}
+
+/// Writes (or, with `--check`, compares) the compiled text and reports.
+fn finish(
+    common: &CommonCompileArgs,
+    path: &Path,
+    text: &str,
+    nodes: usize,
+    steps: usize,
+) -> Result<Status, Failure> {
+    if common.check {
+        return check(path, text);
+    }
+    output::write_atomically(path, text)?;
+    if !output::is_stdout(path) {
         output::status(&format!(
-            "Compiled pipeline `{}` ({} nodes in {} steps) to {}",
-            args.pipeline,
-            compiled.nodes,
-            compiled.steps,
-            args.output.display()
+            "Compiled pipeline `{}` ({nodes} nodes in {steps} steps) to {}",
+            common.pipeline,
+            path.display()
         ));
     }
     Ok(Status::Success)
 }
 
 /// `--check`: 0 when the file holds exactly what compile would write, else 1 and a diff.
-fn check(path: &std::path::Path, expected: &str) -> Result<Status, Failure> {
+fn check(path: &Path, expected: &str) -> Result<Status, Failure> {
     let current = match fs_err::read_to_string(path) {
         Ok(text) => text,
         Err(error) if error.kind() == std::io::ErrorKind::NotFound => {

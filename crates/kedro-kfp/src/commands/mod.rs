@@ -10,13 +10,15 @@ use std::path::Path;
 use kfp_config::ConfigFile;
 use kfp_snapshot::Snapshot;
 
-use crate::cli::{Cli, Group, KubeflowCommand, SnapshotArgs};
+use crate::cli::{Cli, Group, KubeflowCommand, SnapshotArgs, VertexCommand};
 use crate::diagnostics::{Failure, Status};
 
 pub(crate) fn run(cli: Cli) -> Result<Status, Failure> {
     match cli.command {
-        Group::Kubeflow(KubeflowCommand::Init(args)) => init::run(&args),
-        Group::Kubeflow(KubeflowCommand::Compile(args)) => compile::run(&args),
+        Group::Kubeflow(KubeflowCommand::Init(args)) => init::kubeflow(&args),
+        Group::Kubeflow(KubeflowCommand::Compile(args)) => compile::kubeflow(&args),
+        Group::Vertexai(VertexCommand::Init(args)) => init::vertexai(&args),
+        Group::Vertexai(VertexCommand::Compile(args)) => compile::vertexai(&args),
     }
 }
 
