@@ -306,3 +306,171 @@ fn init_writes_a_config_that_compiles_and_refuses_to_overwrite() {
     let stderr = assert_clean_failure(&kedro_kfp(dir.path(), &bad_host, None));
     assert!(stderr.contains("http://"), "{stderr}");
 }
+
+/// A fresh directory with a fixture's snapshot and both config files.
+fn workdir_with_vertex(case: &str) -> tempfile::TempDir {
+    let dir = workdir(case);
+    std::fs::copy(
+        fixture(case).join("vertexai.yaml"),
+        dir.path().join("vertexai.yaml"),
+    )
+    .expect("copy");
+    dir
+}
+
+fn vertex_compile(dir: &Path, extra: &[&str]) -> Output {
+    let base = [
+        "vertexai",
+        "compile",
+        "--snapshot",
+        "snapshot.json",
+        "--config",
+        "vertexai.yaml",
+    ];
+    let args: Vec<&str> = base.iter().chain(extra).copied().collect();
+    kedro_kfp(dir, &args, None)
+}
+
+#[test]
+fn kfp_version_2_writes_the_ir_golden_and_config_can_choose_it() {
+    let dir = workdir("features");
+    let output = compile(dir.path(), &["--kfp-version", "2", "-o", "out.yaml"]);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let golden =
+        std::fs::read_to_string(fixture("features").join("expected-kfp2.yaml")).expect("golden");
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("out.yaml")).expect("written"),
+        golden
+    );
+
+    let config = std::fs::read_to_string(dir.path().join("kubeflow.yaml")).expect("read");
+    std::fs::write(
+        dir.path().join("kubeflow.yaml"),
+        config.replace("run_config:\n", "run_config:\n  kfp_version: 2\n"),
+    )
+    .expect("write");
+    assert!(
+        compile(dir.path(), &["-o", "out.yaml", "--check"])
+            .status
+            .success(),
+        "kfp_version: 2 in config"
+    );
+    let argo = compile(dir.path(), &["--kfp-version", "1", "-o", "-"]);
+    assert!(
+        text(&argo.stdout).starts_with("apiVersion: argoproj.io/v1alpha1"),
+        "the option wins"
+    );
+
+    let stderr = assert_clean_failure(&compile(
+        dir.path(),
+        &["--kfp-version", "2", "-o", "out.json"],
+    ));
+    assert!(stderr.contains("only YAML output"), "{stderr}");
+    let usage = compile(dir.path(), &["--kfp-version", "3"]);
+    assert_eq!(
+        usage.status.code(),
+        Some(2),
+        "a bad option value is a usage error"
+    );
+}
+
+#[test]
+fn vertex_compile_writes_json_or_yaml_and_checks() {
+    let dir = workdir_with_vertex("features");
+    let output = vertex_compile(dir.path(), &["-o", "pipeline.json"]);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let golden =
+        std::fs::read_to_string(fixture("features").join("expected-vertex.json")).expect("golden");
+    let written = std::fs::read_to_string(dir.path().join("pipeline.json")).expect("written");
+    assert_eq!(written, golden);
+    assert!(
+        vertex_compile(dir.path(), &["-o", "pipeline.json", "--check"])
+            .status
+            .success()
+    );
+
+    let yaml = vertex_compile(dir.path(), &["-o", "pipeline.yaml"]);
+    assert!(yaml.status.success());
+    let from_yaml: serde_json::Value =
+        kfp_yaml_value(&std::fs::read_to_string(dir.path().join("pipeline.yaml")).expect("yaml"));
+    let from_json: serde_json::Value = serde_json::from_str(&written).expect("json");
+    assert_eq!(from_yaml, from_json, "YAML and JSON hold the same spec");
+}
+
+fn kfp_yaml_value(yaml: &str) -> serde_json::Value {
+    kfp_yaml::from_str(yaml).expect("the YAML output parses")
+}
+
+#[test]
+fn vertex_errors_are_one_line_with_hints() {
+    let dir = workdir_with_vertex("features");
+    let config = std::fs::read_to_string(dir.path().join("vertexai.yaml")).expect("read");
+    std::fs::write(
+        dir.path().join("vertexai.yaml"),
+        config.replace(
+            "      cloud.google.com/gke-accelerator: NVIDIA_TESLA_T4\n",
+            "      disk: ssd\n",
+        ),
+    )
+    .expect("write");
+    let stderr = assert_clean_failure(&vertex_compile(dir.path(), &["-o", "pipeline.json"]));
+    assert!(
+        stderr.contains("requests a GPU but no accelerator type"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("hint: set `run_config.node_selectors."),
+        "{stderr}"
+    );
+
+    std::fs::write(
+        dir.path().join("vertexai.yaml"),
+        "project_id: p\nregion: r\nrun_config:\n  root: b/p\n",
+    )
+    .expect("write");
+    let stderr = assert_clean_failure(&vertex_compile(dir.path(), &["-o", "pipeline.json"]));
+    assert!(
+        stderr.contains("run_config.image") && stderr.contains("--image"),
+        "{stderr}"
+    );
+    assert!(!dir.path().join("pipeline.json").exists());
+}
+
+#[test]
+fn vertex_init_writes_a_config_that_compiles() {
+    let dir = workdir("minimal");
+    let init = [
+        "vertexai",
+        "init",
+        "my-project",
+        "europe-west4",
+        "--project-name",
+        "Demo",
+        "--package-name",
+        "demo",
+    ];
+    let output = kedro_kfp(dir.path(), &init, None);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let compiled = kedro_kfp(
+        dir.path(),
+        &[
+            "vertexai",
+            "compile",
+            "--snapshot",
+            "snapshot.json",
+            "--config",
+            "conf/base/vertexai.yaml",
+            "-o",
+            "-",
+        ],
+        None,
+    );
+    assert!(compiled.status.success(), "{}", text(&compiled.stderr));
+    let spec: serde_json::Value = serde_json::from_slice(&compiled.stdout).expect("json on stdout");
+    assert_eq!(
+        spec["defaultPipelineRoot"],
+        "gs://my-project-kedro-vertexai/demo"
+    );
+    assert_eq!(spec["schemaVersion"], "2.1.0");
+    assert_clean_failure(&kedro_kfp(dir.path(), &init, None));
+}
