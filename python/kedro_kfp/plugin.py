@@ -151,7 +151,7 @@ def vertexai_compile(
     output: str,
     check: bool,
 ) -> None:
-    """Compile a Kedro pipeline into a Vertex AI pipeline (JSON, or YAML for .yaml/.yml)."""
+    """Compile a Kedro pipeline into a Vertex AI pipeline: JSON for a .json OUTPUT, else YAML."""
     from kedro_kfp import _commands
 
     env = _commands.resolve_env(ctx, env)

@@ -110,7 +110,13 @@ def test_a_3000_node_project(fresh_venv, big_project, compile_args, tmp_path):
 
 def test_kubeflow_yaml_with_the_vertex_host_compiles_for_vertex(fresh_venv, example, tmp_path):
     """kedro-kubeflow's `host: vertex-ai-pipelines` targets Vertex AI from kubeflow.yaml."""
-    run_config = {"image": "img:1", "root": "my-bucket/pipelines", "experiment_name": "spaceflights"}
+    run_config = {
+        "image": "img:1",
+        "root": "my-bucket/pipelines",
+        "experiment_name": "spaceflights",
+        # Explicit: the two plugins' files have different default resources.
+        "resources": {"__default__": {"cpu": "500m", "memory": "1024Mi"}},
+    }
     place = {"project_id": "my-project", "region": "europe-west4"}
     conf = example / "conf" / "base"
     (conf / "kubeflow.yaml").write_text(
@@ -126,5 +132,10 @@ def test_kubeflow_yaml_with_the_vertex_host_compiles_for_vertex(fresh_venv, exam
     assert_valid_and_matches_kedro(compiled, kedro_dependencies(fresh_venv, example))
     documents = load_documents(compiled)
     assert len(documents) == 1  # no PlatformSpec
+    # The same pipeline, but each group's steps run its own `kedro <group> step`.
+    for executor in documents[0]["deploymentSpec"]["executors"].values():
+        args = executor["container"].get("args", [])
+        if args[:2] == ["kubeflow", "step"]:
+            args[0] = "vertexai"
     assert documents == load_documents(example / "via-vertexai.yaml")
     assert_check_flags_stale_files(fresh_venv, example, compile_args, env)

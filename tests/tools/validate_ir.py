@@ -23,6 +23,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import kfp.components
 import yaml
 from google.protobuf import json_format
 from kfp.kubernetes import kubernetes_executor_config_pb2 as k8s
@@ -160,8 +161,6 @@ def _exec_form_problems(label: str, container: dict | None, allow_shell: bool) -
 
 
 def _sdk_load_problems(path: str | Path) -> list[str]:
-    import kfp.components
-
     try:
         kfp.components.load_component_from_file(str(path))
     except Exception as exc:  # the SDK raises whatever its parsing raises
@@ -175,7 +174,9 @@ def dag_dependencies(path: str | Path) -> dict[str, list[str]]:
     Node names come from the `--node NAME` args of each executor; tasks without any (PVC
     stubs, data-volume-init, the on-exit pipeline) are left out. Sub-DAGs (the exit handler)
     are flattened: a task inherits the dependencies of the DAG task it sits in, and
-    depending on a DAG task means depending on every node inside it.
+    depending on a DAG task means depending on every node inside it. Every node of a task
+    that runs several (grouping, full merge) gets the task's parents: the IR does not say
+    how they depend on each other.
     """
     spec = load_documents(path)[0]
     components = spec["components"]
