@@ -78,6 +78,27 @@ def write_snapshot(ctx: click.Context, env: str | None, output: str) -> None:
         _fail(f"could not write {output}: {exc.strerror or exc}")
 
 
+# Tests point this at a scratch file; in the container it is the real /etc/hosts.
+_HOSTS_FILE_ENV_VAR = "KEDRO_KFP_HOSTS_FILE"
+
+
+def add_host_aliases(aliases: Sequence[tuple[str, str]]) -> None:
+    """Append ``IP HOSTNAME...`` lines to /etc/hosts, once each."""
+    if not aliases:
+        return
+    hosts = Path(os.environ.get(_HOSTS_FILE_ENV_VAR, "/etc/hosts"))
+    try:
+        existing = hosts.read_text(encoding="utf-8") if hosts.exists() else ""
+        lines = [f"{ip}\t{' '.join(filter(None, names.split(',')))}" for ip, names in aliases]
+        missing = [line for line in lines if line not in existing.splitlines()]
+        if missing:
+            prefix = "" if not existing or existing.endswith("\n") else "\n"
+            with hosts.open("a", encoding="utf-8") as handle:
+                handle.write(prefix + "\n".join(missing) + "\n")
+    except OSError as exc:
+        _fail(f"could not add host aliases to {hosts}: {exc.strerror or exc}")
+
+
 def run_step(
     ctx: click.Context,
     env: str | None,

@@ -211,6 +211,15 @@ def snapshot(ctx: click.Context, env: str | None, output: str) -> None:
     default=None,
     help="The pipeline run's id, exposed to the Kedro config as KEDRO_CONFIG_RUN_ID.",
 )
+@click.option(
+    "--host-alias",
+    "host_aliases",
+    nargs=2,
+    multiple=True,
+    metavar="IP HOSTNAMES",
+    # Vertex AI has no pod hostAliases; the step adds the entries itself (as root).
+    help="Add an /etc/hosts entry: IP and comma-separated HOSTNAMES (repeatable).",
+)
 @click.pass_context
 def step(
     ctx: click.Context,
@@ -220,11 +229,13 @@ def step(
     params: tuple[tuple[str, str], ...],
     string_params: tuple[tuple[str, str], ...],
     run_id: str | None,
+    host_aliases: tuple[tuple[str, str], ...],
 ) -> None:
     """Run Kedro nodes inside a pipeline step's container."""
     from kedro_kfp import _commands
 
     env = _commands.resolve_env(ctx, env)
+    _commands.add_host_aliases(host_aliases)
     _commands.run_step(ctx, env, pipeline, node_names, params, string_params, run_id)
 
 

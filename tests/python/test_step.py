@@ -111,3 +111,13 @@ def test_run_id_is_in_the_environment_before_the_session_exists(
     result = CliRunner().invoke(kubeflow_commands, [*args, "--string-param", "n", "7"])
     assert result.exit_code == 1
     assert seen == [(expected, {"n": "7"})]
+
+
+def test_host_aliases_are_added_once(project: Path, run_kedro: RunKedro, tmp_path: Path) -> None:
+    hosts = tmp_path / "hosts"
+    hosts.write_text("127.0.0.1\tlocalhost")  # no trailing newline, as some images ship it
+    args = ["vertexai", "step", "--pipeline", "echo", "--host-alias", "10.0.0.1", "mlflow.internal,ml.example"]
+    for _ in range(2):
+        result = run_kedro(project, *args, KEDRO_KFP_HOSTS_FILE=str(hosts))
+        assert result.returncode == 0, result.stderr
+    assert hosts.read_text().splitlines() == ["127.0.0.1\tlocalhost", "10.0.0.1\tmlflow.internal ml.example"]
