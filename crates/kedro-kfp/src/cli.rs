@@ -32,6 +32,36 @@ pub(crate) enum VertexCommand {
     Init(VertexInitArgs),
     /// Compile a Kedro pipeline into a Vertex AI pipeline spec (KFP v2 IR).
     Compile(VertexCompileArgs),
+    /// Run the compiled pipeline on this machine, every step as its own process.
+    RunLocal(RunLocalArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct RunLocalArgs {
+    #[command(flatten)]
+    pub input: SnapshotArgs,
+    /// Kedro pipeline to compile and run.
+    #[arg(short, long, default_value = "__default__")]
+    pub pipeline: String,
+    /// Run this compiled file (Argo Workflow or KFP v2 IR, YAML or JSON) instead of compiling.
+    #[arg(long, value_name = "FILE")]
+    pub workflow: Option<PathBuf>,
+    /// `kedro kubeflow` only: run the Argo Workflow (1) or the KFP v2 IR (2).
+    #[arg(long, value_parser = clap::value_parser!(u8).range(1..=2))]
+    pub kfp_version: Option<u8>,
+    /// Steps to run at once (default: the number of cores).
+    #[arg(short, long)]
+    pub jobs: Option<usize>,
+    /// Override a pipeline parameter: KEY=VALUE, VALUE as JSON or plain text (repeatable).
+    #[arg(long = "param", value_name = "KEY=VALUE")]
+    pub params: Vec<String>,
+    /// The Kedro project (stands in for the image).
+    #[arg(long, default_value = ".")]
+    pub project_dir: PathBuf,
+    /// Where the run's volume, step directory and logs go
+    /// (default: `<project>/.kedro-kfp/run-local/<run id>`).
+    #[arg(long, value_name = "DIR")]
+    pub run_dir: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -59,6 +89,8 @@ pub(crate) enum KubeflowCommand {
     Init(InitArgs),
     /// Compile a Kedro pipeline into an Argo Workflow that KFP runs.
     Compile(CompileArgs),
+    /// Run the compiled pipeline on this machine, every step as its own process.
+    RunLocal(RunLocalArgs),
 }
 
 #[derive(Debug, Args)]

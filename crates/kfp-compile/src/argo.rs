@@ -17,12 +17,7 @@ use crate::names::{dns_label, parameter_name, unique_names};
 use crate::plan::{Grouping, Plan, Step, StepCommand, ValueEncoding, pipeline, plan};
 use crate::{CompileError, CompileRequest};
 
-/// Where the image holds the project (kedro-docker's layout, as kedro-kubeflow assumes).
-const PROJECT_DIR: &str = "/home/kedro";
-/// The shared volume replaces the project's `data/` directory in every step.
-const DATA_MOUNT: &str = "/home/kedro/data";
-/// Where `data-volume-init` sees the fresh volume while it copies the image's `data/` into it.
-const INIT_MOUNT: &str = "/home/kedro/datavolume";
+use crate::image::{DATA_MOUNT, INIT_MOUNT, PROJECT_DIR};
 const VOLUME_CREATE: &str = "data-volume-create";
 const VOLUME_INIT: &str = "data-volume-init";
 const VOLUME_NAME: &str = "data-volume";

@@ -20,9 +20,7 @@ use crate::names::dns_label;
 use crate::plan::{Grouping, Plan, Step, StepCommand, ValueEncoding, pipeline, plan};
 use crate::{CompileError, resources};
 
-/// Project directory in the image (kedro-docker's layout, as for the Argo target).
-const DATA_MOUNT: &str = "/home/kedro/data";
-const INIT_MOUNT: &str = "/home/kedro/datavolume";
+use crate::image::{DATA_MOUNT, INIT_MOUNT};
 const CREATE_PVC: &str = "createpvc";
 const DELETE_PVC: &str = "deletepvc";
 const VOLUME_INIT: &str = "data-volume-init";

@@ -11,6 +11,17 @@ mod resources;
 
 pub use plan::Grouping;
 
+/// Where things are inside the step image, as kedro-docker lays it out (and kedro-kubeflow
+/// assumes): the local runner maps these paths back to the project and its working copy.
+pub mod image {
+    /// The project directory (the image's working directory).
+    pub const PROJECT_DIR: &str = "/home/kedro";
+    /// The shared data volume replaces the project's `data/` in every step.
+    pub const DATA_MOUNT: &str = "/home/kedro/data";
+    /// Where `data-volume-init` sees the fresh volume while it copies `data/` into it.
+    pub const INIT_MOUNT: &str = "/home/kedro/datavolume";
+}
+
 use kfp_config::KubeflowConfig;
 use kfp_snapshot::{GraphError, Snapshot};
 
@@ -157,4 +168,56 @@ impl CompileError {
             Self::Graph { .. } | Self::InvalidValue { .. } => None,
         }
     }
+}
+
+/// A dataset that lives only in memory but is written by one step and read by another:
+/// steps do not share memory, so the reading step would fail.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MemoryCrossing {
+    /// The dataset.
+    pub dataset: String,
+    /// The node that writes it, and its step.
+    pub writer: (String, String),
+    /// A node that reads it in another step, and that step.
+    pub reader: (String, String),
+}
+
+/// Every in-memory dataset (a `MemoryDataset`, or a name the catalog does not define) that
+/// crosses from one step to another. `step_of_node` maps Kedro node names to step names.
+pub fn memory_crossings(
+    snapshot: &Snapshot,
+    pipeline: &str,
+    step_of_node: &std::collections::BTreeMap<String, String>,
+) -> Result<Vec<MemoryCrossing>, CompileError> {
+    let pipeline_nodes = plan::pipeline(snapshot, pipeline)?;
+    let graph =
+        kfp_snapshot::NodeGraph::new(pipeline_nodes).map_err(|source| CompileError::Graph {
+            pipeline: pipeline.to_owned(),
+            source,
+        })?;
+    let nodes = graph.nodes();
+    let step = |index: usize| {
+        step_of_node
+            .get(&nodes[index].name)
+            .cloned()
+            .unwrap_or_default()
+    };
+    let mut crossings = Vec::new();
+    for (dataset, (writer, readers)) in graph.crossing_datasets() {
+        let in_memory = snapshot
+            .datasets
+            .get(dataset)
+            .is_none_or(|d| d.is_memory() || !d.in_catalog);
+        if !in_memory {
+            continue;
+        }
+        if let Some(&reader) = readers.iter().find(|&&reader| step(reader) != step(writer)) {
+            crossings.push(MemoryCrossing {
+                dataset: dataset.to_owned(),
+                writer: (nodes[writer].name.clone(), step(writer)),
+                reader: (nodes[reader].name.clone(), step(reader)),
+            });
+        }
+    }
+    Ok(crossings)
 }

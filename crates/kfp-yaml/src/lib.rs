@@ -45,3 +45,10 @@ pub fn to_string<T: Serialize>(value: &T) -> Result<String, SerializeError> {
     let options = serde_saphyr::ser_options! { prefer_block_scalars: false };
     serde_saphyr::to_string_with_options(value, options)
 }
+
+/// Parses every document of a YAML stream (a KFP v2 IR file holds the pipeline spec and,
+/// optionally, a platform spec).
+pub fn from_str_multiple<T: DeserializeOwned>(input: &str) -> Result<Vec<T>, ParseError> {
+    let options = serde_saphyr::options! { with_snippet: false };
+    serde_saphyr::from_str_multiple_with_options(input, options)
+}

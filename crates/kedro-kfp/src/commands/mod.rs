@@ -3,6 +3,7 @@
 
 mod compile;
 mod init;
+mod run_local;
 
 use std::io::Read;
 use std::path::Path;
@@ -17,8 +18,14 @@ pub(crate) fn run(cli: Cli) -> Result<Status, Failure> {
     match cli.command {
         Group::Kubeflow(KubeflowCommand::Init(args)) => init::kubeflow(&args),
         Group::Kubeflow(KubeflowCommand::Compile(args)) => compile::kubeflow(&args),
+        Group::Kubeflow(KubeflowCommand::RunLocal(args)) => {
+            run_local::run(&args, run_local::Group::Kubeflow)
+        }
         Group::Vertexai(VertexCommand::Init(args)) => init::vertexai(&args),
         Group::Vertexai(VertexCommand::Compile(args)) => compile::vertexai(&args),
+        Group::Vertexai(VertexCommand::RunLocal(args)) => {
+            run_local::run(&args, run_local::Group::Vertexai)
+        }
     }
 }
 
