@@ -8,7 +8,7 @@ import subprocess
 from kedro_kfp._find_bin import find_kedro_kfp_bin
 
 
-def run_binary(args: list[str], stdin: bytes | None) -> int:
+def run_binary(args: list[str], stdin: bytes | None, env: dict[str, str] | None = None) -> int:
     """Run ``kedro-kfp ARGS``, feed it ``stdin`` and return its exit code.
 
     Raises:
@@ -17,7 +17,7 @@ def run_binary(args: list[str], stdin: bytes | None) -> int:
     binary = find_kedro_kfp_bin()
     # A list of arguments and no shell: nothing in ``args`` is ever interpreted.
     child = subprocess.Popen(
-        [binary, *args], stdin=subprocess.PIPE if stdin is not None else None
+        [binary, *args], stdin=subprocess.PIPE if stdin is not None else None, env=env
     )
     # Ctrl-C is delivered to the whole foreground process group. The child decides
     # how to stop; Python keeps waiting so it can return the child's exit code

@@ -66,6 +66,24 @@ def compile_pipeline(
     sys.exit(_call_binary([*args, *flags], stdin=snapshot.encode("utf-8")))
 
 
+def run_local(
+    ctx: click.Context,
+    group: str,
+    env: str | None,
+    pipeline: str,
+    options: Sequence[str],
+) -> NoReturn:
+    """``kedro-kfp GROUP run-local`` on this project, with the snapshot on stdin."""
+    metadata = _project_metadata(ctx)
+    snapshot = _snapshot_json(ctx, env)
+    args = [group, "run-local", "--snapshot", "-", "--pipeline", pipeline]
+    args += ["--project-dir", str(metadata.project_path), *options]
+    # Each step runs `kedro`: the one of this environment, whatever PATH says.
+    child_env = dict(os.environ)
+    child_env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), child_env.get("PATH", "")])
+    sys.exit(_call_binary(args, stdin=snapshot.encode("utf-8"), env=child_env))
+
+
 def write_snapshot(ctx: click.Context, env: str | None, output: str) -> None:
     data = (_snapshot_json(ctx, env) + "\n").encode("utf-8")
     if output == "-":
@@ -189,9 +207,9 @@ def _load_project(load: Callable[[], _T]) -> _T:
         _fail(f"could not load the Kedro project: {_describe(exc)}")
 
 
-def _call_binary(args: list[str], stdin: bytes | None) -> int:
+def _call_binary(args: list[str], stdin: bytes | None, env: dict[str, str] | None = None) -> int:
     try:
-        return run_binary(args, stdin)
+        return run_binary(args, stdin, env)
     except OSError as exc:  # not found, or found but not executable
         _fail(str(exc))
 

@@ -158,6 +158,88 @@ def vertexai_compile(
     _commands.compile_pipeline(ctx, "vertexai", env, pipeline, image, output, check)
 
 
+def _run_local_options(func: _F) -> _F:
+    for option in reversed(
+        [
+            _env_option,
+            click.option("-p", "--pipeline", default="__default__", show_default=True, help="Kedro pipeline to run."),
+            click.option(
+                "--workflow",
+                default=None,
+                help="Run this compiled file (Argo Workflow or KFP v2 IR) instead of compiling.",
+            ),
+            click.option("-j", "--jobs", type=int, default=None, help="Steps at once (default: the number of cores)."),
+            click.option(
+                "--param",
+                "params",
+                multiple=True,
+                metavar="KEY=VALUE",
+                help="Override a pipeline parameter; VALUE as JSON or plain text (repeatable).",
+            ),
+            click.option(
+                "--run-dir",
+                default=None,
+                help="Where the run's data, logs and step directory go (default: .kedro-kfp/run-local/<id>).",
+            ),
+            click.pass_context,
+        ]
+    ):
+        func = option(func)
+    return func
+
+
+def _run_local_flags(workflow: str | None, jobs: int | None, params: tuple[str, ...], run_dir: str | None) -> list[str]:
+    flags = ["--workflow", workflow] if workflow else []
+    flags += ["--jobs", str(jobs)] if jobs is not None else []
+    flags += [item for param in params for item in ("--param", param)]
+    flags += ["--run-dir", run_dir] if run_dir else []
+    return flags
+
+
+@kubeflow.command(name="run-local")
+@_run_local_options
+@click.option(
+    "--kfp-version",
+    type=click.Choice(["1", "2"]),
+    default=None,
+    help="Run the Argo Workflow (1) or the KFP v2 IR (2) (default: run_config.kfp_version, else 1).",
+)
+def kubeflow_run_local(
+    ctx: click.Context,
+    env: str | None,
+    pipeline: str,
+    workflow: str | None,
+    jobs: int | None,
+    params: tuple[str, ...],
+    run_dir: str | None,
+    kfp_version: str | None,
+) -> None:
+    """Run the compiled pipeline on this machine, every step as its own process."""
+    from kedro_kfp import _commands
+
+    flags = _run_local_flags(workflow, jobs, params, run_dir)
+    flags += ["--kfp-version", kfp_version] if kfp_version else []
+    _commands.run_local(ctx, "kubeflow", _commands.resolve_env(ctx, env), pipeline, flags)
+
+
+@vertexai.command(name="run-local")
+@_run_local_options
+def vertexai_run_local(
+    ctx: click.Context,
+    env: str | None,
+    pipeline: str,
+    workflow: str | None,
+    jobs: int | None,
+    params: tuple[str, ...],
+    run_dir: str | None,
+) -> None:
+    """Run the compiled pipeline on this machine, every step as its own process."""
+    from kedro_kfp import _commands
+
+    flags = _run_local_flags(workflow, jobs, params, run_dir)
+    _commands.run_local(ctx, "vertexai", _commands.resolve_env(ctx, env), pipeline, flags)
+
+
 # `snapshot` and `step` do the same for both groups, so one command object serves both.
 
 
