@@ -4,6 +4,7 @@
 
 use std::collections::BTreeSet;
 use std::fs::File;
+use std::io::Write;
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::sync::Arc;
@@ -251,10 +252,18 @@ fn start(
             env,
             cwd,
         } => {
-            let log = File::create(&log_path).map_err(|source| RunError::Io {
+            let io = |source| RunError::Io {
                 path: log_path.clone(),
                 source,
-            })?;
+            };
+            let mut log = File::create(&log_path).map_err(io)?;
+            // The exact argv first, as JSON (unambiguous whatever the arguments hold), so a
+            // log says what ran.
+            let argv: Vec<&str> = std::iter::once(program.as_str())
+                .chain(args.iter().map(String::as_str))
+                .collect();
+            let header = serde_json::json!({"argv": argv, "cwd": cwd.display().to_string()});
+            writeln!(log, "{header}").map_err(io)?;
             let log_err = log.try_clone().map_err(|source| RunError::Io {
                 path: log_path.clone(),
                 source,

@@ -206,7 +206,13 @@ fn a_failure_stops_new_steps_lets_running_ones_finish_and_runs_the_exit_handler(
     assert_eq!(finished.get(&1), Some(&Some(3)));
     assert!(!outcome.succeeded());
     let log = std::fs::read_to_string(dir.path().join("logs/fails.log")).expect("log");
-    assert_eq!(log, "boom\n");
+    let (header, rest) = log.split_once('\n').expect("header line");
+    let header: Value = serde_json::from_str(header).expect("json header");
+    assert_eq!(
+        header["argv"],
+        serde_json::json!(["sh", "-c", "echo boom; exit 3"])
+    );
+    assert_eq!(rest, "boom\n");
 }
 
 #[test]
