@@ -474,3 +474,48 @@ fn vertex_init_writes_a_config_that_compiles() {
     assert_eq!(spec["schemaVersion"], "2.1.0");
     assert_clean_failure(&kedro_kfp(dir.path(), &init, None));
 }
+
+#[test]
+fn run_local_stops_its_steps_on_ctrl_c() {
+    let dir = workdir("minimal");
+    let workflow = r#"{"apiVersion": "argoproj.io/v1alpha1", "kind": "Workflow",
+        "spec": {"entrypoint": "main", "templates": [
+            {"name": "main", "dag": {"tasks": [{"name": "wait", "template": "wait"}]}},
+            {"name": "wait", "container": {"image": "x", "command": ["sleep"], "args": ["30"]}}]}}"#;
+    std::fs::write(dir.path().join("wf.json"), workflow).expect("write");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_kedro-kfp"))
+        .args([
+            "kubeflow",
+            "run-local",
+            "--snapshot",
+            "snapshot.json",
+            "--config",
+            "kubeflow.yaml",
+        ])
+        .args(["--workflow", "wf.json", "--run-dir", "run"])
+        .current_dir(dir.path())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    std::thread::sleep(std::time::Duration::from_millis(700));
+    let started = std::time::Instant::now();
+    let kill = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(kill.success());
+    let output = child.wait_with_output().expect("wait");
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(8),
+        "the 30 s step was stopped"
+    );
+    let stderr = text(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("error: interrupted: the running steps were stopped"),
+        "{stderr}"
+    );
+    let log = std::fs::read_to_string(dir.path().join("run/logs/wait.log")).expect("log");
+    assert!(log.starts_with(r#"{"argv":["sleep","30"]"#), "{log}");
+}
