@@ -483,7 +483,7 @@ fn run_local_stops_its_steps_on_ctrl_c() {
             {"name": "main", "dag": {"tasks": [{"name": "wait", "template": "wait"}]}},
             {"name": "wait", "container": {"image": "x", "command": ["sleep"], "args": ["30"]}}]}}"#;
     std::fs::write(dir.path().join("wf.json"), workflow).expect("write");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_kedro-kfp"))
+    let child = Command::new(env!("CARGO_BIN_EXE_kedro-kfp"))
         .args([
             "kubeflow",
             "run-local",
