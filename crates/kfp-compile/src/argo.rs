@@ -13,7 +13,7 @@ use kfp_config::kubeflow::{self, ExtraVolume, NodeMergeStrategy, RunConfig, Volu
 use kfp_snapshot::Snapshot;
 use serde_json::Value;
 
-use crate::names::{dns_label, parameter_name, unique_names};
+use crate::names::{dns_label, parameter_name, pipeline_label, unique_names};
 use crate::plan::{Grouping, Plan, Step, StepCommand, ValueEncoding, pipeline, plan};
 use crate::{CompileError, CompileRequest};
 
@@ -175,12 +175,7 @@ pub fn workflow(request: &CompileRequest<'_>) -> Result<Compiled, CompileError> 
 
 /// The workflow's name prefix: the package, plus the pipeline unless it is the default one.
 fn generate_name(snapshot: &Snapshot, pipeline: &str) -> String {
-    let base = if pipeline == "__default__" {
-        snapshot.project.package_name.clone()
-    } else {
-        format!("{}-{pipeline}", snapshot.project.package_name)
-    };
-    let label = dns_label(&base);
+    let label = pipeline_label(&snapshot.project.package_name, pipeline);
     let label = if label.is_empty() {
         "pipeline".to_owned()
     } else {

@@ -16,7 +16,7 @@ use kfp_ir as ir;
 use kfp_snapshot::{Node, Snapshot};
 use serde_json::Value;
 
-use crate::names::dns_label;
+use crate::names::pipeline_label;
 use crate::plan::{Grouping, Plan, Step, StepCommand, ValueEncoding, pipeline, plan};
 use crate::{CompileError, resources};
 
@@ -398,12 +398,7 @@ fn parameter_spec(value: &Value, with_default: bool) -> ir::ParameterSpec {
 
 /// The pipeline name: lowercase, dashes, starting with a letter (Vertex's rule).
 fn pipeline_name(snapshot: &Snapshot, pipeline: &str) -> String {
-    let base = if pipeline == "__default__" {
-        snapshot.project.package_name.clone()
-    } else {
-        format!("{}-{pipeline}", snapshot.project.package_name)
-    };
-    let name = dns_label(&base);
+    let name = pipeline_label(&snapshot.project.package_name, pipeline);
     let name = if name.starts_with(|c: char| c.is_ascii_lowercase()) {
         name
     } else {

@@ -36,6 +36,16 @@ pub(crate) fn parameter_name(name: &str) -> String {
     }))
 }
 
+/// The base of a compiled pipeline's name: the package, plus the Kedro pipeline unless it is
+/// the default one, as a DNS label.
+pub(crate) fn pipeline_label(package: &str, pipeline: &str) -> String {
+    if pipeline == "__default__" {
+        dns_label(package)
+    } else {
+        dns_label(&format!("{package}-{pipeline}"))
+    }
+}
+
 /// Collapses runs of `-` and trims them from both ends.
 fn squeeze(chars: impl Iterator<Item = char>) -> String {
     let mut out = String::new();

@@ -194,17 +194,8 @@ fn argo_parameters(
     templates: &BTreeMap<&str, &Value>,
     values: &Values,
 ) -> Result<BTreeMap<String, String>, RunError> {
-    let mut parameters: BTreeMap<String, String> = spec["arguments"]["parameters"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|p| {
-            Some((
-                p["name"].as_str()?.to_owned(),
-                p["value"].as_str().unwrap_or_default().to_owned(),
-            ))
-        })
-        .collect();
+    let mut parameters: BTreeMap<String, String> =
+        name_values(&spec["arguments"]["parameters"]).collect();
     let mut kedro_keys: BTreeMap<String, String> = BTreeMap::new();
     for template in templates.values() {
         let args = strings(&template["container"]["args"]);
@@ -275,16 +266,7 @@ fn argo_action(
             ))
         })
         .collect();
-    let env = container["env"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|e| {
-            Some((
-                e["name"].as_str()?.to_owned(),
-                e["value"].as_str().unwrap_or_default().to_owned(),
-            ))
-        })
+    let env = name_values(&container["env"])
         .map(|(name, value)| substitute(&value).map(|value| (name, value)))
         .collect::<Result<Vec<_>, _>>()?;
     process(
@@ -332,6 +314,16 @@ fn process(
         args,
         env,
         cwd,
+    })
+}
+
+/// `[{name, value}, …]` (Argo parameters, container env) as pairs.
+fn name_values(list: &Value) -> impl Iterator<Item = (String, String)> + '_ {
+    list.as_array().into_iter().flatten().filter_map(|item| {
+        Some((
+            item["name"].as_str()?.to_owned(),
+            item["value"].as_str().unwrap_or_default().to_owned(),
+        ))
     })
 }
 
@@ -530,17 +522,7 @@ impl IrReader<'_> {
                     }
                     Ok(out)
                 };
-                let env = container["env"]
-                    .as_array()
-                    .into_iter()
-                    .flatten()
-                    .filter_map(|e| {
-                        Some((
-                            e["name"].as_str()?.to_owned(),
-                            e["value"].as_str().unwrap_or_default().to_owned(),
-                        ))
-                    })
-                    .collect();
+                let env = name_values(&container["env"]).collect();
                 process(
                     strings(&container["command"]),
                     strings(&container["args"]),
