@@ -61,6 +61,11 @@ pub(crate) fn status(message: &str) {
     eprintln!("{message}");
 }
 
+/// A warning for people, on stderr: one line.
+pub(crate) fn warning(message: &str) {
+    eprintln!("warning: {}", message.replace('\n', "\\n"));
+}
+
 /// Data on stdout (a `--check` diff).
 pub(crate) fn data(text: &str) {
     print!("{text}");

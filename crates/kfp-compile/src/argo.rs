@@ -31,10 +31,8 @@ const DEFAULT_PULL_POLICY: &str = "IfNotPresent";
 pub struct Compiled {
     /// The workflow.
     pub workflow: argo::Workflow,
-    /// How many pipeline steps (Kedro node groups) it runs, fixed templates left out.
-    pub steps: usize,
-    /// How many Kedro nodes those steps run.
-    pub nodes: usize,
+    /// Steps, nodes, and in-memory datasets that cross steps.
+    pub summary: crate::Summary,
 }
 
 /// Compiles the request's pipeline to an Argo Workflow.
@@ -165,12 +163,8 @@ pub fn workflow(request: &CompileRequest<'_>) -> Result<Compiled, CompileError> 
             templates,
         },
     };
-    let nodes = plan.steps.iter().map(|step| step.nodes.len()).sum();
-    Ok(Compiled {
-        workflow,
-        steps: plan.steps.len(),
-        nodes,
-    })
+    let summary = plan.summary(snapshot, request.pipeline)?;
+    Ok(Compiled { workflow, summary })
 }
 
 /// The workflow's name prefix: the package, plus the pipeline unless it is the default one.

@@ -97,10 +97,8 @@ pub struct CompiledIr {
     pub spec: ir::PipelineSpec,
     /// The kfp-kubernetes platform spec (KFP only, when any executor needs one).
     pub platform: Option<ir::PlatformSpec>,
-    /// Steps compiled.
-    pub steps: usize,
-    /// Kedro nodes in those steps.
-    pub nodes: usize,
+    /// Steps, nodes, and in-memory datasets that cross steps.
+    pub summary: crate::Summary,
 }
 
 /// Compiles the request's pipeline to a KFP v2 `PipelineSpec`.
@@ -304,12 +302,11 @@ pub fn pipeline_spec(request: &IrRequest<'_>) -> Result<CompiledIr, CompileError
         sdk_version: format!("kedro-kfp-{}", env!("CARGO_PKG_VERSION")),
         default_pipeline_root,
     };
-    let nodes = plan.steps.iter().map(|step| step.nodes.len()).sum();
+    let summary = plan.summary(snapshot, request.pipeline)?;
     Ok(CompiledIr {
         spec,
         platform: platform_spec,
-        steps: plan.steps.len(),
-        nodes,
+        summary,
     })
 }
 

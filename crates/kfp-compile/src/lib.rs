@@ -170,6 +170,17 @@ impl CompileError {
     }
 }
 
+/// What a compiled pipeline holds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Summary {
+    /// Steps (Kedro node groups), fixed templates left out.
+    pub steps: usize,
+    /// Kedro nodes in those steps.
+    pub nodes: usize,
+    /// In-memory datasets that cross steps: the reading step would fail.
+    pub memory_crossings: Vec<MemoryCrossing>,
+}
+
 /// A dataset that lives only in memory but is written by one step and read by another:
 /// steps do not share memory, so the reading step would fail.
 #[derive(Debug, Clone, PartialEq, Eq)]

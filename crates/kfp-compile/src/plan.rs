@@ -34,6 +34,30 @@ pub(crate) struct Plan<'a> {
     pub parameter_names: BTreeMap<&'a str, String>,
 }
 
+impl Plan<'_> {
+    /// What the compiled pipeline holds, and the in-memory datasets its steps would lose.
+    pub(crate) fn summary(
+        &self,
+        snapshot: &Snapshot,
+        pipeline: &str,
+    ) -> Result<crate::Summary, CompileError> {
+        let step_of_node: BTreeMap<String, String> = self
+            .steps
+            .iter()
+            .flat_map(|step| {
+                step.nodes
+                    .iter()
+                    .map(|node| (node.name.clone(), step.name.clone()))
+            })
+            .collect();
+        Ok(crate::Summary {
+            steps: self.steps.len(),
+            nodes: step_of_node.len(),
+            memory_crossings: crate::memory_crossings(snapshot, pipeline, &step_of_node)?,
+        })
+    }
+}
+
 /// Looks a pipeline up, with the registered names in the error when it is missing.
 pub(crate) fn pipeline<'a>(
     snapshot: &'a Snapshot,

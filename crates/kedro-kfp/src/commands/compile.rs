@@ -32,14 +32,13 @@ pub(crate) fn kubeflow(args: &CompileArgs) -> Result<Status, Failure> {
             common,
             &args.output,
             &render_ir(&compiled, &args.output)?,
-            compiled.nodes,
-            compiled.steps,
+            &compiled.summary,
         );
     }
     let compiled = kfp_compile::argo::workflow(&request)?;
     let yaml = kfp_yaml::to_string(&compiled.workflow)
         .map_err(|error| Failure::user(format!("cannot serialize the workflow: {error}")))?;
-    finish(common, &args.output, &yaml, compiled.nodes, compiled.steps)
+    finish(common, &args.output, &yaml, &compiled.summary)
 }
 
 pub(crate) fn vertexai(args: &VertexCompileArgs) -> Result<Status, Failure> {
@@ -59,8 +58,7 @@ pub(crate) fn vertexai(args: &VertexCompileArgs) -> Result<Status, Failure> {
         common,
         &args.output,
         &render_ir(&compiled, &args.output)?,
-        compiled.nodes,
-        compiled.steps,
+        &compiled.summary,
     )
 }
 
@@ -102,17 +100,24 @@ fn finish(
     common: &CommonCompileArgs,
     path: &Path,
     text: &str,
-    nodes: usize,
-    steps: usize,
+    summary: &kfp_compile::Summary,
 ) -> Result<Status, Failure> {
+    for crossing in &summary.memory_crossings {
+        output::warning(&format!(
+            "dataset `{}` is kept in memory, but node `{}` writes it and node `{}` reads it in another step; steps do not share memory, so that step will fail: add `{}` to the catalog as a file dataset",
+            crossing.dataset, crossing.writer.0, crossing.reader.0, crossing.dataset
+        ));
+    }
     if common.check {
         return check(path, text);
     }
     output::write_atomically(path, text)?;
     if !output::is_stdout(path) {
         output::status(&format!(
-            "Compiled pipeline `{}` ({nodes} nodes in {steps} steps) to {}",
+            "Compiled pipeline `{}` ({} nodes in {} steps) to {}",
             common.pipeline,
+            summary.nodes,
+            summary.steps,
             path.display()
         ));
     }
