@@ -524,12 +524,21 @@ fn run_local_stops_its_steps_on_ctrl_c() {
 fn compile_warns_about_in_memory_datasets_that_cross_steps() {
     let dir = workdir("features");
     let output = compile(dir.path(), &["-o", "out.yml"]);
-    assert!(output.status.success(), "a warning does not fail the compile");
+    assert!(
+        output.status.success(),
+        "a warning does not fail the compile"
+    );
     let stderr = text(&output.stderr);
-    let warnings: Vec<&str> = stderr.lines().filter(|l| l.starts_with("warning: ")).collect();
+    let warnings: Vec<&str> = stderr
+        .lines()
+        .filter(|l| l.starts_with("warning: "))
+        .collect();
     assert_eq!(warnings.len(), 1, "{stderr}");
     assert!(warnings[0].starts_with("warning: dataset `memory_thing` is kept in memory, but node `data volume init` writes it"), "{stderr}");
     let merged = workdir("merged");
     let quiet = compile(merged.path(), &["-o", "out.yml"]);
-    assert!(!text(&quiet.stderr).contains("warning:"), "one step shares memory: nothing crosses");
+    assert!(
+        !text(&quiet.stderr).contains("warning:"),
+        "one step shares memory: nothing crosses"
+    );
 }

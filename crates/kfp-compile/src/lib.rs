@@ -215,10 +215,15 @@ pub fn memory_crossings(
     };
     let mut crossings = Vec::new();
     for (dataset, (writer, readers)) in graph.crossing_datasets() {
-        let in_memory = snapshot
+        // Transcoded names (`x@pandas`, `x@spark`) are one dataset: it is in memory only if
+        // none of its names is a catalogued file.
+        let mut entries = snapshot
             .datasets
-            .get(dataset)
-            .is_none_or(|d| d.is_memory() || !d.in_catalog);
+            .iter()
+            .filter(|(name, _)| kfp_snapshot::strip_transcoding(name) == dataset)
+            .map(|(_, d)| d)
+            .peekable();
+        let in_memory = entries.peek().is_none() || entries.all(|d| d.is_memory() || !d.in_catalog);
         if !in_memory {
             continue;
         }
