@@ -84,6 +84,13 @@ def run_local(
     sys.exit(_call_binary(args, stdin=snapshot.encode("utf-8"), env=child_env))
 
 
+def remote(ctx: click.Context, group: str, command: str, env: str | None, flags: Sequence[str]) -> NoReturn:
+    """``kedro-kfp GROUP COMMAND`` for commands that talk to a server, snapshot on stdin."""
+    snapshot = _snapshot_json(ctx, env)
+    args = [group, command, "--snapshot", "-", *flags]
+    sys.exit(_call_binary(args, stdin=snapshot.encode("utf-8")))
+
+
 def write_snapshot(ctx: click.Context, env: str | None, output: str) -> None:
     data = (_snapshot_json(ctx, env) + "\n").encode("utf-8")
     if output == "-":

@@ -240,6 +240,48 @@ def vertexai_run_local(
     _commands.run_local(ctx, "vertexai", _commands.resolve_env(ctx, env), pipeline, flags)
 
 
+@kubeflow.command(name="list-pipelines")
+@_env_option
+@click.option("--json", "as_json", is_flag=True, help="Print the pipelines as JSON on stdout.")
+@click.pass_context
+def list_pipelines(ctx: click.Context, env: str | None, as_json: bool) -> None:
+    """List the pipelines deployed on the Kubeflow Pipelines server."""
+    from kedro_kfp import _commands
+
+    flags = ["--json"] if as_json else []
+    _commands.remote(ctx, "kubeflow", "list-pipelines", _commands.resolve_env(ctx, env), flags)
+
+
+@kubeflow.command(name="upload-pipeline")
+@_env_option
+@click.option("-p", "--pipeline", default="__default__", show_default=True, help="Kedro pipeline to upload.")
+@click.option("-i", "--image", default=None, help="Image the steps run (overrides the config).")
+@click.option(
+    "--kfp-version",
+    type=click.Choice(["1", "2"]),
+    default=None,
+    help="Upload the Argo Workflow (1) or the KFP v2 IR (2) (default: run_config.kfp_version, else 1).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON on stdout.")
+@click.pass_context
+def upload_pipeline(
+    ctx: click.Context,
+    env: str | None,
+    pipeline: str,
+    image: str | None,
+    kfp_version: str | None,
+    as_json: bool,
+) -> None:
+    """Compile the pipeline and upload it to Kubeflow Pipelines (a new version if it exists)."""
+    from kedro_kfp import _commands
+
+    flags = ["--pipeline", pipeline]
+    flags += ["--image", image] if image else []
+    flags += ["--kfp-version", kfp_version] if kfp_version else []
+    flags += ["--json"] if as_json else []
+    _commands.remote(ctx, "kubeflow", "upload-pipeline", _commands.resolve_env(ctx, env), flags)
+
+
 # `snapshot` and `step` do the same for both groups, so one command object serves both.
 
 

@@ -48,7 +48,9 @@ def test_command_tree() -> None:
     assert set(vertexai_commands.commands) == {"vertexai"}
     kubeflow = kubeflow_commands.commands["kubeflow"]
     vertexai = vertexai_commands.commands["vertexai"]
-    assert set(kubeflow.commands) == {"init", "compile", "run-local", "snapshot", "step"}
+    assert set(kubeflow.commands) == {
+        "init", "compile", "run-local", "snapshot", "step", "list-pipelines", "upload-pipeline",
+    }
     assert set(vertexai.commands) == {"init", "compile", "run-local", "snapshot", "step"}
     # One implementation serves both groups.
     assert vertexai.commands["step"] is kubeflow.commands["step"]

@@ -91,6 +91,10 @@ pub(crate) enum KubeflowCommand {
     Compile(CompileArgs),
     /// Run the compiled pipeline on this machine, every step as its own process.
     RunLocal(RunLocalArgs),
+    /// List the pipelines deployed on the KFP server.
+    ListPipelines(ListPipelinesArgs),
+    /// Compile the pipeline and upload it to the KFP server (a new version when it exists).
+    UploadPipeline(UploadPipelineArgs),
 }
 
 #[derive(Debug, Args)]
@@ -152,4 +156,31 @@ pub(crate) struct CompileArgs {
     /// 1: Argo Workflow (KFP 1.8 and 2.x); 2: KFP v2 IR (KFP 2.x). Default: `run_config.kfp_version`, else 1.
     #[arg(long, value_parser = clap::value_parser!(u8).range(1..=2))]
     pub kfp_version: Option<u8>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ListPipelinesArgs {
+    #[command(flatten)]
+    pub input: SnapshotArgs,
+    /// Print the pipelines as JSON on stdout.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct UploadPipelineArgs {
+    #[command(flatten)]
+    pub input: SnapshotArgs,
+    /// Kedro pipeline to compile and upload.
+    #[arg(short, long, default_value = "__default__")]
+    pub pipeline: String,
+    /// Image the steps run (overrides `run_config.image`).
+    #[arg(short, long)]
+    pub image: Option<String>,
+    /// Upload the Argo Workflow (1) or the KFP v2 IR (2). Default: `run_config.kfp_version`, else 1.
+    #[arg(long, value_parser = clap::value_parser!(u8).range(1..=2))]
+    pub kfp_version: Option<u8>,
+    /// Print the result as JSON on stdout.
+    #[arg(long)]
+    pub json: bool,
 }

@@ -14,31 +14,43 @@ pub(crate) fn kubeflow(args: &CompileArgs) -> Result<Status, Failure> {
     let common = &args.common;
     let input = super::read_input(&common.input, "kubeflow")?;
     let config = KubeflowConfig::load(&input.config_files)?;
+    let (text, summary) = kubeflow_manifest(
+        &input,
+        &config,
+        &common.pipeline,
+        common.image.as_deref(),
+        args.kfp_version,
+        &args.output,
+    )?;
+    finish(common, &args.output, &text, &summary)
+}
+
+/// What `kedro kubeflow compile` writes to `output`: the Argo Workflow, or the KFP v2 IR
+/// (for `--kfp-version 2`, `run_config.kfp_version: 2` or a Vertex AI host).
+pub(crate) fn kubeflow_manifest(
+    input: &super::Input,
+    config: &KubeflowConfig,
+    pipeline: &str,
+    image: Option<&str>,
+    kfp_version: Option<u8>,
+    output: &Path,
+) -> Result<(String, kfp_compile::Summary), Failure> {
     let request = CompileRequest {
         snapshot: &input.snapshot,
-        config: &config,
+        config,
         config_file: config_file(&input.config_files, "conf/base/kubeflow.yaml"),
-        pipeline: &common.pipeline,
-        image: common.image.as_deref(),
+        pipeline,
+        image,
     };
     let vertex = config.host.trim() == kfp_config::VERTEX_HOST;
-    let version = args
-        .kfp_version
-        .or(config.run_config.kfp_version)
-        .unwrap_or(1);
-    if vertex || version == 2 {
+    if vertex || kfp_version.or(config.run_config.kfp_version) == Some(2) {
         let compiled = kfp_compile::ir::pipeline_spec(&IrRequest::for_kubeflow(&request)?)?;
-        return finish(
-            common,
-            &args.output,
-            &render_ir(&compiled, &args.output)?,
-            &compiled.summary,
-        );
+        return Ok((render_ir(&compiled, output)?, compiled.summary));
     }
     let compiled = kfp_compile::argo::workflow(&request)?;
     let yaml = kfp_yaml::to_string(&compiled.workflow)
         .map_err(|error| Failure::user(format!("cannot serialize the workflow: {error}")))?;
-    finish(common, &args.output, &yaml, &compiled.summary)
+    Ok((yaml, compiled.summary))
 }
 
 pub(crate) fn vertexai(args: &VertexCompileArgs) -> Result<Status, Failure> {

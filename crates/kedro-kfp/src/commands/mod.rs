@@ -3,6 +3,7 @@
 
 mod compile;
 mod init;
+mod remote;
 mod run_local;
 
 use std::io::Read;
@@ -18,6 +19,8 @@ pub(crate) fn run(cli: Cli) -> Result<Status, Failure> {
     match cli.command {
         Group::Kubeflow(KubeflowCommand::Init(args)) => init::kubeflow(&args),
         Group::Kubeflow(KubeflowCommand::Compile(args)) => compile::kubeflow(&args),
+        Group::Kubeflow(KubeflowCommand::ListPipelines(args)) => remote::list_pipelines(&args),
+        Group::Kubeflow(KubeflowCommand::UploadPipeline(args)) => remote::upload_pipeline(&args),
         Group::Kubeflow(KubeflowCommand::RunLocal(args)) => {
             run_local::run(&args, run_local::Group::Kubeflow)
         }

@@ -1,0 +1,334 @@
+//! The KFP REST API, both generations: v2beta1 (KFP 2.x) and v1beta1 (KFP 1.8, and 2.x).
+//! Field names and paths follow the swagger files in `shared/specs/kfp/` (notes 1.2–1.4).
+
+use serde_json::{Value, json};
+
+use crate::transport::{ApiError, Body, Request, Transport};
+
+/// Which API generation a server speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ApiVersion {
+    /// `/apis/v1beta1` (KFP 1.8 has only this one).
+    V1,
+    /// `/apis/v2beta1` (KFP 2.x).
+    V2,
+}
+
+/// Page size asked for when listing.
+const PAGE_SIZE: &str = "100";
+
+/// A pipeline as listed.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct PipelineInfo {
+    /// Id.
+    pub id: String,
+    /// Name.
+    pub name: String,
+    /// Creation time as the server wrote it.
+    pub created_at: String,
+}
+
+/// The result of an upload.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Uploaded {
+    /// Pipeline id.
+    pub pipeline_id: String,
+    /// Version id.
+    pub version_id: String,
+    /// Version name.
+    pub version_name: String,
+    /// Whether the pipeline was created (false: a new version of an existing one).
+    pub created: bool,
+    /// Whether this exact version was already there (same content uploaded before).
+    pub unchanged: bool,
+}
+
+/// A KFP server.
+#[derive(Debug, Clone)]
+pub struct Kfp {
+    transport: Transport,
+    version: ApiVersion,
+    namespace: Option<String>,
+}
+
+impl Kfp {
+    /// Talks to the server at the transport's base URL. Without an explicit version, the
+    /// server is asked: a 404 on the v2beta1 health check means a KFP 1.8 server.
+    pub fn connect(
+        transport: Transport,
+        version: Option<ApiVersion>,
+        namespace: Option<String>,
+    ) -> Result<Self, ApiError> {
+        let version = match version {
+            Some(version) => version,
+            None => match transport.send(&Request::get("/apis/v2beta1/healthz")) {
+                Ok(_) => ApiVersion::V2,
+                Err(error) if error.status() == Some(reqwest::StatusCode::NOT_FOUND) => {
+                    ApiVersion::V1
+                }
+                Err(error) => return Err(error),
+            },
+        };
+        Ok(Self {
+            transport,
+            version,
+            namespace,
+        })
+    }
+
+    /// The API generation in use.
+    pub fn version(&self) -> ApiVersion {
+        self.version
+    }
+
+    /// The KFP UI root (the API's base URL), for links.
+    pub fn ui_url(&self) -> String {
+        self.transport.base_url()
+    }
+
+    fn with_namespace(&self, request: Request) -> Request {
+        match (&self.namespace, self.version) {
+            (Some(namespace), ApiVersion::V2) => request.query("namespace", namespace.clone()),
+            (Some(namespace), ApiVersion::V1) => request
+                .query("resource_reference_key.type", "NAMESPACE")
+                .query("resource_reference_key.id", namespace.clone()),
+            (None, _) => request,
+        }
+    }
+
+    /// Every pipeline, following `next_page_token`.
+    pub fn list_pipelines(&self) -> Result<Vec<PipelineInfo>, ApiError> {
+        let path = match self.version {
+            ApiVersion::V2 => "/apis/v2beta1/pipelines",
+            ApiVersion::V1 => "/apis/v1beta1/pipelines",
+        };
+        let pages = self.list_all(|| self.with_namespace(Request::get(path)), "pipelines")?;
+        Ok(pages.iter().map(|p| self.pipeline_info(p)).collect())
+    }
+
+    fn pipeline_info(&self, pipeline: &Value) -> PipelineInfo {
+        let text = |key: &str| pipeline[key].as_str().unwrap_or_default().to_owned();
+        match self.version {
+            ApiVersion::V2 => PipelineInfo {
+                id: text("pipeline_id"),
+                name: if text("display_name").is_empty() {
+                    text("name")
+                } else {
+                    text("display_name")
+                },
+                created_at: text("created_at"),
+            },
+            ApiVersion::V1 => PipelineInfo {
+                id: text("id"),
+                name: text("name"),
+                created_at: text("created_at"),
+            },
+        }
+    }
+
+    fn list_all(&self, request: impl Fn() -> Request, items: &str) -> Result<Vec<Value>, ApiError> {
+        let mut all = Vec::new();
+        let mut token = String::new();
+        loop {
+            let mut page_request = request().query("page_size", PAGE_SIZE);
+            if !token.is_empty() {
+                page_request = page_request.query("page_token", token.clone());
+            }
+            let page = self.transport.send(&page_request)?;
+            all.extend(page[items].as_array().cloned().unwrap_or_default());
+            token = page["next_page_token"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned();
+            if token.is_empty() {
+                return Ok(all);
+            }
+        }
+    }
+
+    /// The pipeline called `name`, if any (a filtered list: works on every server version).
+    pub fn find_pipeline(&self, name: &str) -> Result<Option<PipelineInfo>, ApiError> {
+        let (path, filter) = match self.version {
+            ApiVersion::V2 => (
+                "/apis/v2beta1/pipelines",
+                json!({"predicates": [{"key": "display_name", "operation": "EQUALS", "string_value": name}]}),
+            ),
+            ApiVersion::V1 => (
+                "/apis/v1beta1/pipelines",
+                json!({"predicates": [{"key": "name", "op": "EQUALS", "string_value": name}]}),
+            ),
+        };
+        let found = self.list_all(
+            || {
+                self.with_namespace(Request::get(path))
+                    .query("filter", filter.to_string())
+            },
+            "pipelines",
+        )?;
+        Ok(found
+            .iter()
+            .map(|p| self.pipeline_info(p))
+            .find(|p| p.name == name))
+    }
+
+    /// Uploads `content` as pipeline `name`, or as a new version `version_name` of it when
+    /// it exists. Uploading the same version again is not an error: it is reported as
+    /// unchanged.
+    pub fn upload(
+        &self,
+        name: &str,
+        description: Option<&str>,
+        version_name: &str,
+        file_name: &str,
+        content: &[u8],
+    ) -> Result<Uploaded, ApiError> {
+        let file = || Body::File {
+            field: "uploadfile",
+            file_name: file_name.to_owned(),
+            content: content.to_vec(),
+        };
+        let prefix = match self.version {
+            ApiVersion::V2 => "/apis/v2beta1",
+            ApiVersion::V1 => "/apis/v1beta1",
+        };
+        let existing = self.find_pipeline(name)?;
+        let Some(pipeline) = existing else {
+            let mut request = Request {
+                method: reqwest::Method::POST,
+                path: format!("{prefix}/pipelines/upload"),
+                query: Vec::new(),
+                body: file(),
+            }
+            .query("name", name);
+            if let Some(description) = description {
+                request = request.query("description", description);
+            }
+            if let (Some(namespace), ApiVersion::V2) = (&self.namespace, self.version) {
+                request = request.query("namespace", namespace.clone());
+            }
+            let created = self.transport.send(&request)?;
+            let (pipeline_id, version_id) = match self.version {
+                ApiVersion::V2 => {
+                    let id = created["pipeline_id"]
+                        .as_str()
+                        .unwrap_or_default()
+                        .to_owned();
+                    // v2beta1 upload returns no version id: the only version is the newest.
+                    let version = self.latest_version(&id)?;
+                    (id, version)
+                }
+                ApiVersion::V1 => (
+                    created["id"].as_str().unwrap_or_default().to_owned(),
+                    created["default_version"]["id"]
+                        .as_str()
+                        .unwrap_or_default()
+                        .to_owned(),
+                ),
+            };
+            return Ok(Uploaded {
+                pipeline_id,
+                version_id,
+                version_name: name.to_owned(),
+                created: true,
+                unchanged: false,
+            });
+        };
+        let request = Request {
+            method: reqwest::Method::POST,
+            path: format!("{prefix}/pipelines/upload_version"),
+            query: Vec::new(),
+            body: file(),
+        }
+        .query("name", version_name)
+        .query("pipelineid", pipeline.id.clone());
+        match self.transport.send(&request) {
+            Ok(version) => {
+                let key = match self.version {
+                    ApiVersion::V2 => "pipeline_version_id",
+                    ApiVersion::V1 => "id",
+                };
+                Ok(Uploaded {
+                    pipeline_id: pipeline.id,
+                    version_id: version[key].as_str().unwrap_or_default().to_owned(),
+                    version_name: version_name.to_owned(),
+                    created: false,
+                    unchanged: false,
+                })
+            }
+            // The version name is the content's hash: a conflict means this exact pipeline
+            // is already uploaded.
+            Err(error) if error.status() == Some(reqwest::StatusCode::CONFLICT) => {
+                let version_id = self
+                    .version_named(&pipeline.id, version_name)?
+                    .unwrap_or_default();
+                Ok(Uploaded {
+                    pipeline_id: pipeline.id,
+                    version_id,
+                    version_name: version_name.to_owned(),
+                    created: false,
+                    unchanged: true,
+                })
+            }
+            Err(error) => Err(error),
+        }
+    }
+
+    fn versions(&self, pipeline_id: &str) -> Result<Vec<Value>, ApiError> {
+        match self.version {
+            ApiVersion::V2 => self.list_all(
+                || {
+                    Request::get(format!("/apis/v2beta1/pipelines/{pipeline_id}/versions"))
+                        .query("sort_by", "created_at desc")
+                },
+                "pipeline_versions",
+            ),
+            ApiVersion::V1 => self.list_all(
+                || {
+                    Request::get("/apis/v1beta1/pipeline_versions")
+                        .query("resource_key.type", "PIPELINE")
+                        .query("resource_key.id", pipeline_id)
+                        .query("sort_by", "created_at desc")
+                },
+                "versions",
+            ),
+        }
+    }
+
+    fn version_id(&self, version: &Value) -> String {
+        let key = match self.version {
+            ApiVersion::V2 => "pipeline_version_id",
+            ApiVersion::V1 => "id",
+        };
+        version[key].as_str().unwrap_or_default().to_owned()
+    }
+
+    fn latest_version(&self, pipeline_id: &str) -> Result<String, ApiError> {
+        Ok(self
+            .versions(pipeline_id)?
+            .first()
+            .map(|v| self.version_id(v))
+            .unwrap_or_default())
+    }
+
+    fn version_named(&self, pipeline_id: &str, name: &str) -> Result<Option<String>, ApiError> {
+        let name_key = match self.version {
+            ApiVersion::V2 => "display_name",
+            ApiVersion::V1 => "name",
+        };
+        Ok(self
+            .versions(pipeline_id)?
+            .iter()
+            .find(|v| v[name_key].as_str() == Some(name) || v["name"].as_str() == Some(name))
+            .map(|v| self.version_id(v)))
+    }
+
+    /// The UI link of a pipeline version (the hash router of the KFP UI).
+    pub fn pipeline_link(&self, uploaded: &Uploaded) -> String {
+        format!(
+            "{}/#/pipelines/details/{}/version/{}",
+            self.ui_url(),
+            uploaded.pipeline_id,
+            uploaded.version_id
+        )
+    }
+}

@@ -1,0 +1,8 @@
+//! REST clients for the services kedro-kfp deploys to. Network and nothing else: no
+//! printing, no config files; the binary decides what to show.
+
+pub mod kfp;
+pub mod transport;
+
+pub use kfp::{ApiVersion, Kfp, PipelineInfo, Uploaded};
+pub use transport::{ApiError, Auth, Secret, Transport};

@@ -1,0 +1,198 @@
+//! Network manners, against a scripted HTTP server on 127.0.0.1: retries with backoff on
+//! 5xx for idempotent calls only, no retry on 4xx, the server's message in errors, non-JSON
+//! answers, unreachable hosts, the token file re-read before every request, and no secret
+//! in any error.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpListener;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use kfp_client::transport::Request;
+use kfp_client::{ApiError, Auth, Secret, Transport};
+
+/// What the server saw: request line and headers, lowercased header names.
+#[derive(Debug, Clone)]
+struct Seen {
+    line: String,
+    headers: Vec<(String, String)>,
+}
+
+/// Answers each connection with the next scripted `(status, body)`; records requests.
+fn server(script: Vec<(u16, &'static str)>) -> (String, Arc<Mutex<Vec<Seen>>>) {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let url = format!("http://{}", listener.local_addr().expect("addr"));
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let record = Arc::clone(&seen);
+    std::thread::spawn(move || {
+        for (status, body) in script {
+            let Ok((stream, _)) = listener.accept() else {
+                return;
+            };
+            let mut reader = BufReader::new(stream.try_clone().expect("clone"));
+            let mut line = String::new();
+            reader.read_line(&mut line).expect("request line");
+            let mut headers = Vec::new();
+            let mut length = 0;
+            loop {
+                let mut header = String::new();
+                reader.read_line(&mut header).expect("header");
+                let header = header.trim_end().to_owned();
+                if header.is_empty() {
+                    break;
+                }
+                if let Some((name, value)) = header.split_once(':') {
+                    let name = name.to_ascii_lowercase();
+                    if name == "content-length" {
+                        length = value.trim().parse().unwrap_or(0);
+                    }
+                    headers.push((name, value.trim().to_owned()));
+                }
+            }
+            let mut body_in = vec![0; length];
+            reader.read_exact(&mut body_in).expect("body");
+            record.lock().expect("lock").push(Seen {
+                line: line.trim_end().to_owned(),
+                headers,
+            });
+            let reason = if status < 400 { "OK" } else { "Error" };
+            let response = format!(
+                "HTTP/1.1 {status} {reason}\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                body.len()
+            );
+            let mut stream = stream;
+            let _ = stream.write_all(response.as_bytes());
+        }
+    });
+    (url, seen)
+}
+
+fn transport(url: &str, auth: Auth) -> Transport {
+    Transport::new(url, auth, Duration::from_millis(1)).expect("transport")
+}
+
+#[test]
+fn idempotent_calls_retry_5xx_then_succeed() {
+    let (url, seen) = server(vec![
+        (500, r#"{"message":"busy"}"#),
+        (503, "{}"),
+        (200, r#"{"ok":true}"#),
+    ]);
+    let answer = transport(&url, Auth::None)
+        .send(&Request::get("/apis/v2beta1/healthz"))
+        .expect("third try works");
+    assert_eq!(answer["ok"], true);
+    assert_eq!(seen.lock().expect("lock").len(), 3);
+}
+
+#[test]
+fn creating_calls_are_not_retried_and_4xx_never_is() {
+    let (url, seen) = server(vec![(500, r#"{"message":"boom"}"#), (200, "{}")]);
+    let error = transport(&url, Auth::None)
+        .send(&Request::post("/apis/v2beta1/runs", serde_json::json!({})))
+        .expect_err("a POST is tried once");
+    assert!(
+        error.to_string().contains("500") && error.to_string().contains("boom"),
+        "{error}"
+    );
+    assert_eq!(seen.lock().expect("lock").len(), 1);
+
+    let (url, seen) = server(vec![
+        (404, r#"{"code":5,"message":"pipeline xyz not found"}"#),
+        (200, "{}"),
+    ]);
+    let error = transport(&url, Auth::None)
+        .send(&Request::get("/apis/v2beta1/pipelines/xyz"))
+        .expect_err("404");
+    assert_eq!(error.status().map(|s| s.as_u16()), Some(404));
+    assert!(
+        error.to_string().ends_with("pipeline xyz not found"),
+        "{error}"
+    );
+    assert_eq!(seen.lock().expect("lock").len(), 1);
+}
+
+#[test]
+fn answers_that_are_not_json_are_named() {
+    let (url, _) = server(vec![(200, "<html>login page</html>")]);
+    let error = transport(&url, Auth::None)
+        .send(&Request::get("/apis/v2beta1/pipelines"))
+        .expect_err("html");
+    assert!(matches!(error, ApiError::NotJson { .. }), "{error}");
+    assert!(error.to_string().contains("<html>login page</html>"));
+}
+
+#[test]
+fn an_unreachable_host_fails_after_retries_without_hanging() {
+    // Bind and drop: nothing listens on that port any more.
+    let port = TcpListener::bind("127.0.0.1:0")
+        .expect("bind")
+        .local_addr()
+        .expect("addr")
+        .port();
+    let started = std::time::Instant::now();
+    let error = transport(&format!("http://127.0.0.1:{port}"), Auth::None)
+        .send(&Request::get("/apis/v2beta1/healthz"))
+        .expect_err("refused");
+    assert!(matches!(error, ApiError::Unreachable { .. }), "{error}");
+    assert!(started.elapsed() < Duration::from_secs(5));
+}
+
+#[test]
+fn the_token_file_is_read_for_every_request_and_no_secret_reaches_an_error() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let token = dir.path().join("token");
+    std::fs::write(&token, "first-token\n").expect("write");
+    let (url, seen) = server(vec![(200, "{}"), (401, r#"{"message":"token expired"}"#)]);
+    let transport = transport(&url, Auth::TokenFile(token.clone()));
+    transport
+        .send(&Request::get("/apis/v2beta1/pipelines"))
+        .expect("first");
+    std::fs::write(&token, "rotated-token").expect("rotate");
+    let error = transport
+        .send(&Request::get("/apis/v2beta1/pipelines"))
+        .expect_err("401");
+    let seen = seen.lock().expect("lock");
+    let auth: Vec<&str> = seen
+        .iter()
+        .flat_map(|s| {
+            s.headers
+                .iter()
+                .filter(|(n, _)| n == "authorization")
+                .map(|(_, v)| v.as_str())
+        })
+        .collect();
+    assert_eq!(auth, ["Bearer first-token", "Bearer rotated-token"]);
+    for text in [
+        error.to_string(),
+        format!("{error:?}"),
+        format!("{transport:?}"),
+    ] {
+        assert!(
+            !text.contains("rotated-token") && !text.contains("first-token"),
+            "{text}"
+        );
+    }
+    let cookies = Transport::new(
+        &url,
+        Auth::Cookies(Secret::new("authservice_session=s3cret")),
+        Duration::ZERO,
+    )
+    .expect("t");
+    assert!(!format!("{cookies:?}").contains("s3cret"));
+}
+
+#[test]
+fn a_base_url_with_a_path_prefix_and_credentials_is_used_and_redacted() {
+    let (url, seen) = server(vec![(200, r#"{"pipelines":[]}"#)]);
+    let with_user = url.replacen("http://", "http://user:pa55@", 1);
+    let transport = transport(&format!("{with_user}/pipeline/"), Auth::None);
+    transport
+        .send(&Request::get("/apis/v2beta1/pipelines").query("page_size", "10"))
+        .expect("ok");
+    assert_eq!(
+        seen.lock().expect("lock")[0].line,
+        "GET /pipeline/apis/v2beta1/pipelines?page_size=10 HTTP/1.1"
+    );
+    assert!(!transport.base_url().contains("pa55"));
+}
