@@ -26,6 +26,7 @@ QUIET_KEDRO = {"KEDRO_DISABLE_TELEMETRY": "true", "DO_NOT_TRACK": "1", "NO_COLOR
 
 # The validators in tests/tools run in this (the test) interpreter.
 sys.path.insert(0, str(TOOLS))
+sys.path.insert(0, str(REPO / "tests" / "fakes"))
 
 
 def run(args: list[str], cwd: Path, env: dict[str, str] | None = None, check: bool = True):

@@ -1,0 +1,106 @@
+"""End to end against the stateful fake KFP server (tests/fakes/kfp_fake.py, which checks
+every request against the official swagger): `kedro kubeflow upload-pipeline` and
+`list-pipelines` through the installed wheel, on KFP 2.x (v2beta1) and KFP 1.8 (v1beta1).
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+from pathlib import Path
+
+import pytest
+from kfp_fake import KfpFake
+
+from .conftest import kedro
+
+
+def json_from(stdout: str):
+    """The JSON document on stdout. Kedro itself logs one line there ("Using ... as logging
+    configuration") before any plugin runs; everything kedro-kfp prints to stdout is JSON."""
+    lines = stdout.splitlines()
+    start = next(i for i, line in enumerate(lines) if line in ("[", "{", "[]", "{}"))
+    return json.loads("\n".join(lines[start:]))
+
+
+def point_at(project: Path, url: str, extra: str = "") -> None:
+    config = project / "conf" / "base" / "kubeflow.yaml"
+    text = config.read_text()
+    text = text.replace('host: "https://kubeflow.example.com/pipeline"', f'host: "{url}"')
+    config.write_text(text + extra)
+
+
+@pytest.mark.parametrize("api", ["v2beta1", "v1beta1-1.8"])
+@pytest.mark.parametrize("kfp_version", ["1", "2"])
+def test_upload_then_upload_again_then_a_new_version(fresh_venv, example, api, kfp_version):
+    if api == "v1beta1-1.8" and kfp_version == "2":
+        pytest.skip("KFP 1.8 runs Argo Workflows only")
+    with KfpFake(api=api, path_prefix="/pipeline") as fake:
+        point_at(example, fake.url)
+        upload = ["kubeflow", "upload-pipeline", "--kfp-version", kfp_version, "--json"]
+        first = kedro(fresh_venv, example, *upload)
+        result = json_from(first.stdout)
+        assert result["created"] is True and result["name"] == "Spaceflights"
+        assert "Pipeline created: Spaceflights" in first.stderr
+        assert f"Pipeline link: {fake.url}/#/pipelines/details/{result['pipeline_id']}/version/" in first.stderr
+        assert result["version_id"], "the version id is found even where the upload does not return it"
+
+        # The first version carries the pipeline's name (the upload endpoint names it);
+        # later versions are named after their content, so repeating one changes nothing.
+        second = json_from(kedro(fresh_venv, example, *upload).stdout)
+        assert second["created"] is False and second["version_name"].startswith("sha-")
+        again = json_from(kedro(fresh_venv, example, *upload).stdout)
+        assert again["unchanged"] is True and again["version_id"] == second["version_id"]
+
+        newer = kedro(fresh_venv, example, *upload, "-i", "registry.example.com/spaceflights:2")
+        assert json_from(newer.stdout)["created"] is False
+        assert "New version of pipeline Spaceflights created: sha-" in newer.stderr
+
+        listed = json_from(kedro(fresh_venv, example, "kubeflow", "list-pipelines", "--json").stdout)
+        assert [p["name"] for p in listed] == ["Spaceflights"]
+        table = kedro(fresh_venv, example, "kubeflow", "list-pipelines").stdout.splitlines()
+        header = next(line for line in table if line.startswith("NAME"))
+        assert header.split() == ["NAME", "ID", "CREATED"]
+        assert fake.contract_violations() == []
+        # Only the expected refusals: 404 from a 1.8 server asked for v2beta1 (that is how
+        # the API generation is found), 409 for a version uploaded before.
+        refused = [(r.method, r.path, r.status) for r in fake.requests if r.status >= 400]
+        assert all(status == 409 or path.endswith("/apis/v2beta1/healthz") for _, path, status in refused), refused
+
+
+def test_service_account_token_is_sent_and_never_printed(fresh_venv, example, tmp_path):
+    token = tmp_path / "token"
+    token.write_text("sa-token-0123456789")
+    with KfpFake(require_bearer="sa-token-0123456789") as fake:
+        point_at(example, fake.url)
+        denied = kedro(fresh_venv, example, "kubeflow", "list-pipelines", check=False)
+        assert denied.returncode == 1
+        assert "401" in denied.stderr and "hint: " in denied.stderr and "KF_PIPELINES_SA_TOKEN_PATH" in denied.stderr
+        allowed = kedro(fresh_venv, example, "kubeflow", "upload-pipeline", env={"KF_PIPELINES_SA_TOKEN_PATH": str(token)})
+        assert "sa-token-0123456789" not in allowed.stdout + allowed.stderr
+        assert all(r.headers.get("authorization") == "Bearer sa-token-0123456789" for r in fake.requests[1:])
+
+
+def test_server_errors_are_retried_and_reported_with_the_server_message(fresh_venv, example):
+    with KfpFake() as fake:
+        point_at(example, fake.url)
+        fake.fail_next("GET", r"/apis/v2beta1/pipelines$", 500, times=2)
+        listed = kedro(fresh_venv, example, "kubeflow", "list-pipelines", "--json", env={"KEDRO_KFP_RETRY_BACKOFF_MS": "1"})
+        assert json_from(listed.stdout) == []
+        fake.fail_next("GET", r"/apis/v2beta1/pipelines$", 503, times=9, body={"code": 14, "message": "database is down"})
+        failed = kedro(fresh_venv, example, "kubeflow", "list-pipelines", check=False, env={"KEDRO_KFP_RETRY_BACKOFF_MS": "1"})
+        assert failed.returncode == 1
+        assert "Traceback" not in failed.stderr
+        errors = [line for line in failed.stderr.splitlines() if line.startswith("error: ")]
+        assert len(errors) == 1 and errors[0].startswith("error: GET ") and "database is down" in errors[0], failed.stderr
+
+
+def test_an_unreachable_host_is_a_clear_error(fresh_venv, example):
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    point_at(example, f"http://127.0.0.1:{port}/pipeline")
+    result = kedro(fresh_venv, example, "kubeflow", "list-pipelines", check=False, env={"KEDRO_KFP_RETRY_BACKOFF_MS": "1"})
+    assert result.returncode == 1
+    assert f"error: cannot reach http://127.0.0.1:{port}/pipeline/apis/v2beta1/healthz" in result.stderr
+    assert "hint: check `host` in kubeflow.yaml" in result.stderr
