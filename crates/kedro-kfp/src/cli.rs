@@ -131,16 +131,23 @@ pub(crate) struct SnapshotArgs {
     pub config: Option<PathBuf>,
 }
 
+/// Which pipeline, run by which image.
 #[derive(Debug, Args)]
-pub(crate) struct CommonCompileArgs {
-    #[command(flatten)]
-    pub input: SnapshotArgs,
+pub(crate) struct PipelineArgs {
     /// Kedro pipeline to compile.
     #[arg(short, long, default_value = "__default__")]
     pub pipeline: String,
     /// Image the steps run (overrides `run_config.image`).
     #[arg(short, long)]
     pub image: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct CommonCompileArgs {
+    #[command(flatten)]
+    pub input: SnapshotArgs,
+    #[command(flatten)]
+    pub target: PipelineArgs,
     /// Do not write: exit 1 and show a diff when FILE is not what compile would write.
     #[arg(long)]
     pub check: bool,
@@ -171,12 +178,8 @@ pub(crate) struct ListPipelinesArgs {
 pub(crate) struct UploadPipelineArgs {
     #[command(flatten)]
     pub input: SnapshotArgs,
-    /// Kedro pipeline to compile and upload.
-    #[arg(short, long, default_value = "__default__")]
-    pub pipeline: String,
-    /// Image the steps run (overrides `run_config.image`).
-    #[arg(short, long)]
-    pub image: Option<String>,
+    #[command(flatten)]
+    pub target: PipelineArgs,
     /// Upload the Argo Workflow (1) or the KFP v2 IR (2). Default: `run_config.kfp_version`, else 1.
     #[arg(long, value_parser = clap::value_parser!(u8).range(1..=2))]
     pub kfp_version: Option<u8>,

@@ -17,8 +17,8 @@ pub(crate) fn kubeflow(args: &CompileArgs) -> Result<Status, Failure> {
     let (text, summary) = kubeflow_manifest(
         &input,
         &config,
-        &common.pipeline,
-        common.image.as_deref(),
+        &common.target.pipeline,
+        common.target.image.as_deref(),
         args.kfp_version,
         &args.output,
     )?;
@@ -62,8 +62,8 @@ pub(crate) fn vertexai(args: &VertexCompileArgs) -> Result<Status, Failure> {
         &input.snapshot,
         &config,
         file,
-        &common.pipeline,
-        common.image.as_deref(),
+        &common.target.pipeline,
+        common.target.image.as_deref(),
     )?;
     let compiled = kfp_compile::ir::pipeline_spec(&request)?;
     finish(
@@ -127,7 +127,7 @@ fn finish(
     if !output::is_stdout(path) {
         output::status(&format!(
             "Compiled pipeline `{}` ({} nodes in {} steps) to {}",
-            common.pipeline,
+            common.target.pipeline,
             summary.nodes,
             summary.steps,
             path.display()

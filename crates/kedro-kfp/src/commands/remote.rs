@@ -56,13 +56,13 @@ pub(crate) fn upload_pipeline(args: &UploadPipelineArgs) -> Result<Status, Failu
     let (manifest, _) = super::compile::kubeflow_manifest(
         &input,
         &config,
-        &args.pipeline,
-        args.image.as_deref(),
+        &args.target.pipeline,
+        args.target.image.as_deref(),
         args.kfp_version,
         &file_name,
     )?;
     let kfp = connect(&config)?;
-    let name = pipeline_name(&input.snapshot.project.name, &args.pipeline);
+    let name = pipeline_name(&input.snapshot.project.name, &args.target.pipeline);
     // Named after the content: uploading the same pipeline twice is recognised, not an error.
     let digest = Sha256::digest(manifest.as_bytes());
     let version_name = format!(
