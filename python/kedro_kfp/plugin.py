@@ -282,6 +282,25 @@ def upload_pipeline(
     _commands.remote(ctx, "kubeflow", "upload-pipeline", _commands.resolve_env(ctx, env), flags)
 
 
+def _ui_command(group: str) -> click.Command:
+    @click.command(name="ui")
+    @_env_option
+    @click.option("--print", "print_only", is_flag=True, help="Only print the URL.")
+    @click.pass_context
+    def ui(ctx: click.Context, env: str | None, print_only: bool) -> None:
+        from kedro_kfp import _commands
+
+        flags = ["--print"] if print_only else []
+        _commands.remote(ctx, group, "ui", _commands.resolve_env(ctx, env), flags)
+
+    ui.help = "Open the pipelines UI in a browser (or print its URL)."
+    return ui
+
+
+kubeflow.add_command(_ui_command("kubeflow"))
+vertexai.add_command(_ui_command("vertexai"))
+
+
 # `snapshot` and `step` do the same for both groups, so one command object serves both.
 
 

@@ -49,9 +49,9 @@ def test_command_tree() -> None:
     kubeflow = kubeflow_commands.commands["kubeflow"]
     vertexai = vertexai_commands.commands["vertexai"]
     assert set(kubeflow.commands) == {
-        "init", "compile", "run-local", "snapshot", "step", "list-pipelines", "upload-pipeline",
+        "init", "compile", "run-local", "snapshot", "step", "list-pipelines", "upload-pipeline", "ui",
     }
-    assert set(vertexai.commands) == {"init", "compile", "run-local", "snapshot", "step"}
+    assert set(vertexai.commands) == {"init", "compile", "run-local", "snapshot", "step", "ui"}
     # One implementation serves both groups.
     assert vertexai.commands["step"] is kubeflow.commands["step"]
     for command in [*kubeflow.commands.values(), *vertexai.commands.values(), kubeflow, vertexai]:

@@ -34,6 +34,8 @@ pub(crate) enum VertexCommand {
     Compile(VertexCompileArgs),
     /// Run the compiled pipeline on this machine, every step as its own process.
     RunLocal(RunLocalArgs),
+    /// Open the Vertex AI Pipelines console in a browser (or print its URL).
+    Ui(UiArgs),
 }
 
 #[derive(Debug, Args)]
@@ -95,6 +97,8 @@ pub(crate) enum KubeflowCommand {
     ListPipelines(ListPipelinesArgs),
     /// Compile the pipeline and upload it to the KFP server (a new version when it exists).
     UploadPipeline(UploadPipelineArgs),
+    /// Open the Kubeflow Pipelines UI in a browser (or print its URL).
+    Ui(UiArgs),
 }
 
 #[derive(Debug, Args)]
@@ -186,4 +190,13 @@ pub(crate) struct UploadPipelineArgs {
     /// Print the result as JSON on stdout.
     #[arg(long)]
     pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct UiArgs {
+    #[command(flatten)]
+    pub input: SnapshotArgs,
+    /// Only print the URL.
+    #[arg(long)]
+    pub print: bool,
 }

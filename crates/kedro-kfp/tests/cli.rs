@@ -542,3 +542,43 @@ fn compile_warns_about_in_memory_datasets_that_cross_steps() {
         "one step shares memory: nothing crosses"
     );
 }
+
+#[test]
+fn ui_prints_the_url_where_no_browser_can_open() {
+    let dir = workdir_with_vertex("minimal");
+    let kubeflow = Command::new(env!("CARGO_BIN_EXE_kedro-kfp"))
+        .args([
+            "kubeflow",
+            "ui",
+            "--snapshot",
+            "snapshot.json",
+            "--config",
+            "kubeflow.yaml",
+        ])
+        .current_dir(dir.path())
+        .env_remove("DISPLAY")
+        .env_remove("WAYLAND_DISPLAY")
+        .output()
+        .expect("run");
+    assert_eq!(
+        text(&kubeflow.stdout),
+        "https://kfp.example.com/pipeline/#/pipelines\n"
+    );
+    let vertex = kedro_kfp(
+        dir.path(),
+        &[
+            "vertexai",
+            "ui",
+            "--snapshot",
+            "snapshot.json",
+            "--config",
+            "vertexai.yaml",
+            "--print",
+        ],
+        None,
+    );
+    assert_eq!(
+        text(&vertex.stdout),
+        "https://console.cloud.google.com/vertex-ai/locations/europe-west4/pipelines/runs?project=demo-project\n"
+    );
+}

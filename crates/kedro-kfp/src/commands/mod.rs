@@ -5,6 +5,7 @@ mod compile;
 mod init;
 mod remote;
 mod run_local;
+mod ui;
 
 use std::io::Read;
 use std::path::Path;
@@ -19,6 +20,8 @@ pub(crate) fn run(cli: Cli) -> Result<Status, Failure> {
     match cli.command {
         Group::Kubeflow(KubeflowCommand::Init(args)) => init::kubeflow(&args),
         Group::Kubeflow(KubeflowCommand::Compile(args)) => compile::kubeflow(&args),
+        Group::Kubeflow(KubeflowCommand::Ui(args)) => ui::kubeflow(&args),
+        Group::Vertexai(VertexCommand::Ui(args)) => ui::vertexai(&args),
         Group::Kubeflow(KubeflowCommand::ListPipelines(args)) => remote::list_pipelines(&args),
         Group::Kubeflow(KubeflowCommand::UploadPipeline(args)) => remote::upload_pipeline(&args),
         Group::Kubeflow(KubeflowCommand::RunLocal(args)) => {
