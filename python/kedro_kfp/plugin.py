@@ -282,6 +282,57 @@ def upload_pipeline(
     _commands.remote(ctx, "kubeflow", "upload-pipeline", _commands.resolve_env(ctx, env), flags)
 
 
+@kubeflow.command(name="run-once")
+@_env_option
+@click.option("-p", "--pipeline", default="__default__", show_default=True, help="Kedro pipeline to run.")
+@click.option("-i", "--image", default=None, help="Image the steps run (overrides the config).")
+@click.option(
+    "--kfp-version",
+    type=click.Choice(["1", "2"]),
+    default=None,
+    help="Run the Argo Workflow (1) or the KFP v2 IR (2) (default: run_config.kfp_version, else 1).",
+)
+@click.option("--experiment-name", default=None, help="Experiment (default: run_config.experiment_name).")
+@click.option("--run-name", default=None, help="Run name (default: run_config.run_name).")
+@click.option(
+    "--param", "params", multiple=True, metavar="KEY=VALUE",
+    help="Override a pipeline parameter; VALUE as JSON or plain text (repeatable).",
+)
+@click.option(
+    "--wait-for-completion", is_flag=True,
+    help="Wait for the run to end; exit 1 unless it succeeded (default: run_config.wait_for_completion).",
+)
+@click.option("--timeout", type=int, default=None, help="With waiting: give up after SECONDS (the run goes on).")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON on stdout.")
+@click.pass_context
+def run_once(
+    ctx: click.Context,
+    env: str | None,
+    pipeline: str,
+    image: str | None,
+    kfp_version: str | None,
+    experiment_name: str | None,
+    run_name: str | None,
+    params: tuple[str, ...],
+    wait_for_completion: bool,
+    timeout: int | None,
+    as_json: bool,
+) -> None:
+    """Compile, upload and start the pipeline as a single run in the experiment."""
+    from kedro_kfp import _commands
+
+    flags = ["--pipeline", pipeline]
+    flags += ["--image", image] if image else []
+    flags += ["--kfp-version", kfp_version] if kfp_version else []
+    flags += ["--experiment-name", experiment_name] if experiment_name else []
+    flags += ["--run-name", run_name] if run_name else []
+    flags += [item for param in params for item in ("--param", param)]
+    flags += ["--wait-for-completion"] if wait_for_completion else []
+    flags += ["--timeout", str(timeout)] if timeout is not None else []
+    flags += ["--json"] if as_json else []
+    _commands.remote(ctx, "kubeflow", "run-once", _commands.resolve_env(ctx, env), flags)
+
+
 def _ui_command(group: str) -> click.Command:
     @click.command(name="ui")
     @_env_option

@@ -104,3 +104,47 @@ def test_an_unreachable_host_is_a_clear_error(fresh_venv, example):
     assert result.returncode == 1
     assert f"error: cannot reach http://127.0.0.1:{port}/pipeline/apis/v2beta1/healthz" in result.stderr
     assert "hint: check `host` in kubeflow.yaml" in result.stderr
+
+
+@pytest.mark.parametrize("api", ["v2beta1", "v1beta1-1.8"])
+def test_run_once_waits_for_the_run_and_reports_its_end(fresh_venv, example, api):
+    quick = {"KEDRO_KFP_POLL_MS": "10", "KEDRO_KFP_RETRY_BACKOFF_MS": "1"}
+    with KfpFake(api=api) as fake:
+        point_at(example, fake.url)
+        result = kedro(
+            fresh_venv, example, "kubeflow", "run-once", "--wait-for-completion", "--json",
+            "--param", "companies_rating_threshold=0.5", env=quick,
+        )
+        outcome = json_from(result.stdout)
+        assert outcome["state"] == "SUCCEEDED"
+        assert f"Run Spaceflights started: {fake.url}/#/runs/details/{outcome['run_id']}" in result.stderr
+        # The experiment was created once, under the configured name, and reused.
+        kedro(fresh_venv, example, "kubeflow", "run-once", env=quick)
+        names = [e.get("display_name") or e.get("name") for e in fake.experiments.values()]
+        assert names.count("Spaceflights") == 1, names
+        run = fake.runs[outcome["run_id"]]
+        sent = json.dumps(run)
+        assert "companies_rating_threshold" in sent and "0.5" in sent
+        assert fake.contract_violations() == []
+
+        fake.run_final_state = "FAILED"
+        failed = kedro(fresh_venv, example, "kubeflow", "run-once", "--wait-for-completion", env=quick, check=False)
+        assert failed.returncode == 1
+        assert any(line.startswith("error: run Spaceflights ended FAILED: ") for line in failed.stderr.splitlines()), failed.stderr
+
+
+def test_run_once_with_typed_ir_parameters_and_a_timeout(fresh_venv, example):
+    with KfpFake(polls_to_finish=1000) as fake:
+        point_at(example, fake.url)
+        env = {"KEDRO_KFP_POLL_MS": "10"}
+        options = '{"model_options": {"test_size": 0.25, "random_state": 1, "features": ["engines"]}}'
+        result = kedro(
+            fresh_venv, example, "kubeflow", "run-once", "--kfp-version", "2", "--wait-for-completion",
+            "--timeout", "1", "--param", f"active_modelling_pipeline={options}", env=env, check=False,
+        )
+        assert result.returncode == 1
+        assert "stopped waiting, the run goes on" in result.stderr
+        (run,) = fake.runs.values()
+        assert run["runtime_config"]["parameters"]["active_modelling_pipeline"]["model_options"]["test_size"] == 0.25
+        bad = kedro(fresh_venv, example, "kubeflow", "run-once", "--kfp-version", "2", "--param", "nope=1", env=env, check=False)
+        assert bad.returncode == 1 and "`--param nope`: the project has no such parameter" in bad.stderr

@@ -99,6 +99,8 @@ pub(crate) enum KubeflowCommand {
     UploadPipeline(UploadPipelineArgs),
     /// Open the Kubeflow Pipelines UI in a browser (or print its URL).
     Ui(UiArgs),
+    /// Compile, upload and start the pipeline as a single run in the configured experiment.
+    RunOnce(RunOnceArgs),
 }
 
 #[derive(Debug, Args)]
@@ -199,4 +201,25 @@ pub(crate) struct UiArgs {
     /// Only print the URL.
     #[arg(long)]
     pub print: bool,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct RunOnceArgs {
+    #[command(flatten)]
+    pub upload: UploadPipelineArgs,
+    /// Experiment to run in (default: `run_config.experiment_name`).
+    #[arg(long)]
+    pub experiment_name: Option<String>,
+    /// Run name (default: `run_config.run_name`).
+    #[arg(long)]
+    pub run_name: Option<String>,
+    /// Override a pipeline parameter: KEY=VALUE, VALUE as JSON or plain text (repeatable).
+    #[arg(long = "param", value_name = "KEY=VALUE")]
+    pub params: Vec<String>,
+    /// Wait until the run ends, and exit 1 unless it succeeded (default: `run_config.wait_for_completion`).
+    #[arg(long)]
+    pub wait_for_completion: bool,
+    /// With waiting: give up after this many seconds (the run goes on).
+    #[arg(long, value_name = "SECONDS")]
+    pub timeout: Option<u64>,
 }

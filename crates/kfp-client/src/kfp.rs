@@ -332,3 +332,166 @@ impl Kfp {
         )
     }
 }
+
+/// A run to start.
+#[derive(Debug, Clone)]
+pub struct RunSpec<'a> {
+    /// Run name.
+    pub name: &'a str,
+    /// Experiment id.
+    pub experiment_id: &'a str,
+    /// The uploaded pipeline version.
+    pub uploaded: &'a Uploaded,
+    /// Parameter values by the pipeline's parameter name.
+    pub parameters: &'a serde_json::Map<String, Value>,
+}
+
+/// A run's state, normalised across API generations.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum RunState {
+    /// Not started or starting.
+    Pending,
+    /// Running.
+    Running,
+    /// Finished successfully (or skipped).
+    Succeeded,
+    /// Failed or errored.
+    Failed,
+    /// Cancelled (or being cancelled).
+    Canceled,
+}
+
+impl RunState {
+    /// Whether the run is over.
+    pub fn is_terminal(self) -> bool {
+        matches!(self, Self::Succeeded | Self::Failed | Self::Canceled)
+    }
+
+    /// v2beta1 `Run.state` (terminal: SUCCEEDED, SKIPPED, FAILED, CANCELED — notes 1.6) or
+    /// v1beta1 `run.status` (the Argo phase on 1.8).
+    fn parse(text: &str) -> Self {
+        match text {
+            "SUCCEEDED" | "SKIPPED" | "Succeeded" | "Skipped" => Self::Succeeded,
+            "FAILED" | "Failed" | "Error" => Self::Failed,
+            "CANCELED" | "CANCELING" | "Terminating" => Self::Canceled,
+            "RUNNING" | "Running" | "PAUSED" => Self::Running,
+            _ => Self::Pending,
+        }
+    }
+}
+
+impl Kfp {
+    /// The id of experiment `name`, created when it does not exist.
+    pub fn experiment(&self, name: &str) -> Result<String, ApiError> {
+        let (path, filter, id_key) = match self.version {
+            ApiVersion::V2 => (
+                "/apis/v2beta1/experiments",
+                json!({"predicates": [{"key": "display_name", "operation": "EQUALS", "string_value": name}]}),
+                "experiment_id",
+            ),
+            ApiVersion::V1 => (
+                "/apis/v1beta1/experiments",
+                json!({"predicates": [{"key": "name", "op": "EQUALS", "string_value": name}]}),
+                "id",
+            ),
+        };
+        let found = self.list_all(
+            || {
+                self.with_namespace(Request::get(path))
+                    .query("filter", filter.to_string())
+            },
+            "experiments",
+        )?;
+        if let Some(id) = found.iter().find_map(|e| e[id_key].as_str()) {
+            return Ok(id.to_owned());
+        }
+        let body = match (self.version, &self.namespace) {
+            (ApiVersion::V2, Some(namespace)) => {
+                json!({"display_name": name, "namespace": namespace})
+            }
+            (ApiVersion::V2, None) => json!({"display_name": name}),
+            (ApiVersion::V1, Some(namespace)) => json!({"name": name, "resource_references": [
+                {"key": {"type": "NAMESPACE", "id": namespace}, "relationship": "OWNER"}]}),
+            (ApiVersion::V1, None) => json!({"name": name}),
+        };
+        let created = self.transport.send(&Request::post(path, body))?;
+        Ok(created[id_key].as_str().unwrap_or_default().to_owned())
+    }
+
+    /// Starts a run of an uploaded version; returns the run id.
+    pub fn create_run(&self, run: &RunSpec<'_>) -> Result<String, ApiError> {
+        match self.version {
+            ApiVersion::V2 => {
+                let body = json!({
+                    "display_name": run.name,
+                    "experiment_id": run.experiment_id,
+                    "pipeline_version_reference": {
+                        "pipeline_id": run.uploaded.pipeline_id,
+                        "pipeline_version_id": run.uploaded.version_id,
+                    },
+                    "runtime_config": {"parameters": run.parameters},
+                });
+                let created = self
+                    .transport
+                    .send(&Request::post("/apis/v2beta1/runs", body))?;
+                Ok(created["run_id"].as_str().unwrap_or_default().to_owned())
+            }
+            ApiVersion::V1 => {
+                // v1beta1 parameter values are strings; anything else is sent as JSON text.
+                let parameters: Vec<Value> = run
+                    .parameters
+                    .iter()
+                    .map(|(name, value)| {
+                        let text = value
+                            .as_str()
+                            .map_or_else(|| value.to_string(), str::to_owned);
+                        json!({"name": name, "value": text})
+                    })
+                    .collect();
+                let body = json!({
+                    "name": run.name,
+                    "pipeline_spec": {"parameters": parameters},
+                    "resource_references": [
+                        {"key": {"type": "EXPERIMENT", "id": run.experiment_id}, "relationship": "OWNER"},
+                        {"key": {"type": "PIPELINE_VERSION", "id": run.uploaded.version_id}, "relationship": "CREATOR"},
+                    ],
+                });
+                let created = self
+                    .transport
+                    .send(&Request::post("/apis/v1beta1/runs", body))?;
+                Ok(created["run"]["id"].as_str().unwrap_or_default().to_owned())
+            }
+        }
+    }
+
+    /// The run's current state.
+    pub fn run_state(&self, run_id: &str) -> Result<RunState, ApiError> {
+        match self.version {
+            ApiVersion::V2 => {
+                let run = self
+                    .transport
+                    .send(&Request::get(format!("/apis/v2beta1/runs/{run_id}")))?;
+                Ok(RunState::parse(run["state"].as_str().unwrap_or_default()))
+            }
+            ApiVersion::V1 => {
+                let run = self
+                    .transport
+                    .send(&Request::get(format!("/apis/v1beta1/runs/{run_id}")))?;
+                Ok(RunState::parse(
+                    run["run"]["status"].as_str().unwrap_or_default(),
+                ))
+            }
+        }
+    }
+
+    /// The UI link of a run.
+    pub fn run_link(&self, run_id: &str) -> String {
+        format!("{}/#/runs/details/{run_id}", self.ui_url())
+    }
+
+    /// The UI link of an experiment.
+    pub fn experiment_link(&self, experiment_id: &str) -> String {
+        format!("{}/#/experiments/details/{experiment_id}", self.ui_url())
+    }
+}

@@ -237,3 +237,16 @@ pub fn memory_crossings(
     }
     Ok(crossings)
 }
+
+/// The name every top-level Kedro parameter has in compiled pipelines (Argo-safe, unique),
+/// by Kedro key: what a run's parameter overrides must be sent as.
+pub fn parameter_names(snapshot: &Snapshot) -> std::collections::BTreeMap<String, String> {
+    names::unique_names(
+        snapshot.parameters.keys().map(String::as_str),
+        names::parameter_name,
+        &std::collections::BTreeSet::new(),
+    )
+    .into_iter()
+    .map(|(key, name)| (key.to_owned(), name))
+    .collect()
+}

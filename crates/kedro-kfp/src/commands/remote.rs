@@ -8,11 +8,11 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use kfp_client::{ApiError, Auth, Kfp, Secret, Transport};
+use kfp_client::{ApiError, Auth, Kfp, RunSpec, RunState, Secret, Transport, Uploaded};
 use kfp_config::KubeflowConfig;
 use sha2::{Digest, Sha256};
 
-use crate::cli::{ListPipelinesArgs, UploadPipelineArgs};
+use crate::cli::{ListPipelinesArgs, RunOnceArgs, UploadPipelineArgs};
 use crate::diagnostics::{Failure, Status};
 use crate::output;
 
@@ -20,6 +20,8 @@ use crate::output;
 const DEFAULT_TOKEN_PATH: &str = "/var/run/secrets/kubeflow/pipelines/token";
 /// First wait between retries; tests shorten it.
 const DEFAULT_BACKOFF_MS: u64 = 500;
+/// Time between two polls of a run's state; tests shorten it.
+const DEFAULT_POLL_MS: u64 = 5_000;
 
 pub(crate) fn list_pipelines(args: &ListPipelinesArgs) -> Result<Status, Failure> {
     let input = super::read_input(&args.input, "kubeflow")?;
@@ -52,16 +54,35 @@ pub(crate) fn list_pipelines(args: &ListPipelinesArgs) -> Result<Status, Failure
 pub(crate) fn upload_pipeline(args: &UploadPipelineArgs) -> Result<Status, Failure> {
     let input = super::read_input(&args.input, "kubeflow")?;
     let config = KubeflowConfig::load(&input.config_files)?;
+    let (_, uploaded, name, link) = upload(args, &input, &config)?;
+    if args.json {
+        let mut result = serde_json::to_value(&uploaded).unwrap_or_default();
+        result["name"] = name.into();
+        result["link"] = link.into();
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&result).unwrap_or_default()
+        );
+    }
+    Ok(Status::Success)
+}
+
+/// Compiles and uploads; reports what happened on stderr.
+fn upload(
+    args: &UploadPipelineArgs,
+    input: &super::Input,
+    config: &KubeflowConfig,
+) -> Result<(Kfp, Uploaded, String, String), Failure> {
     let file_name = PathBuf::from("pipeline.yaml");
     let (manifest, _) = super::compile::kubeflow_manifest(
-        &input,
-        &config,
+        input,
+        config,
         &args.target.pipeline,
         args.target.image.as_deref(),
         args.kfp_version,
         &file_name,
     )?;
-    let kfp = connect(&config)?;
+    let kfp = connect(config)?;
     let name = pipeline_name(&input.snapshot.project.name, &args.target.pipeline);
     // Named after the content: uploading the same pipeline twice is recognised, not an error.
     let digest = Sha256::digest(manifest.as_bytes());
@@ -95,16 +116,160 @@ pub(crate) fn upload_pipeline(args: &UploadPipelineArgs) -> Result<Status, Failu
         ));
     }
     output::status(&format!("Pipeline link: {link}"));
-    if args.json {
-        let mut result = serde_json::to_value(&uploaded).unwrap_or_default();
-        result["name"] = name.into();
-        result["link"] = link.into();
+    Ok((kfp, uploaded, name, link))
+}
+
+pub(crate) fn run_once(args: &RunOnceArgs) -> Result<Status, Failure> {
+    let input = super::read_input(&args.upload.input, "kubeflow")?;
+    let config = KubeflowConfig::load(&input.config_files)?;
+    let ir = args.upload.kfp_version.or(config.run_config.kfp_version) == Some(2);
+    let parameters = run_parameters(&input.snapshot, &args.params, ir)?;
+    let (kfp, uploaded, name, _) = upload(&args.upload, &input, &config)?;
+    let run = &config.run_config;
+    let experiment_name = args
+        .experiment_name
+        .clone()
+        .or_else(|| run.experiment_name.clone())
+        .unwrap_or_else(|| name.clone());
+    let experiment_id = kfp.experiment(&experiment_name).map_err(api_failure)?;
+    output::status(&format!(
+        "Experiment {experiment_name}: {}",
+        kfp.experiment_link(&experiment_id)
+    ));
+    let run_name = args
+        .run_name
+        .clone()
+        .or_else(|| run.run_name.clone())
+        .unwrap_or_else(|| name.clone());
+    let run_id = kfp
+        .create_run(&RunSpec {
+            name: &run_name,
+            experiment_id: &experiment_id,
+            uploaded: &uploaded,
+            parameters: &parameters,
+        })
+        .map_err(api_failure)?;
+    let link = kfp.run_link(&run_id);
+    output::status(&format!("Run {run_name} started: {link}"));
+    let wait = args.wait_for_completion || run.wait_for_completion.unwrap_or(false);
+    let state = if wait {
+        Some(wait_for(&kfp, &run_id, &run_name, &link, args.timeout)?)
+    } else {
+        None
+    };
+    if args.upload.json {
+        let result = serde_json::json!({
+            "pipeline_id": uploaded.pipeline_id, "version_id": uploaded.version_id,
+            "experiment_id": experiment_id, "run_id": run_id, "link": link, "state": state,
+        });
         println!(
             "{}",
             serde_json::to_string_pretty(&result).unwrap_or_default()
         );
     }
-    Ok(Status::Success)
+    match state {
+        None | Some(RunState::Succeeded) => Ok(Status::Success),
+        Some(state) => Err(Failure::user(format!(
+            "run {run_name} ended {}: {link}",
+            state_name(state)
+        ))
+        .with_hint(Some("the run's logs are in the KFP UI".to_owned()))),
+    }
+}
+
+fn state_name(state: RunState) -> String {
+    serde_json::to_value(state)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default()
+}
+
+/// `--param KEY=VALUE` as the values a run takes: for an Argo pipeline, parameter values are
+/// JSON text (what the step runtime decodes); for the KFP v2 IR they are typed, so a value is
+/// read as JSON unless the Kedro parameter is a string.
+fn run_parameters(
+    snapshot: &kfp_snapshot::Snapshot,
+    params: &[String],
+    ir: bool,
+) -> Result<serde_json::Map<String, serde_json::Value>, Failure> {
+    let names = kfp_compile::parameter_names(snapshot);
+    let mut values = serde_json::Map::new();
+    for param in params {
+        let Some((key, text)) = param.split_once('=') else {
+            return Err(Failure::user(format!(
+                "`--param {param}`: expected KEY=VALUE"
+            )));
+        };
+        let key = key.trim();
+        let Some(name) = names.get(key) else {
+            return Err(Failure::user(format!(
+                "`--param {key}`: the project has no such parameter"
+            ))
+            .with_hint(Some(format!(
+                "parameters: {}",
+                names.keys().cloned().collect::<Vec<_>>().join(", ")
+            ))));
+        };
+        let value = if !ir || snapshot.parameters[key].is_string() {
+            serde_json::Value::String(text.to_owned())
+        } else {
+            serde_json::from_str(text).map_err(|_| {
+                Failure::user(format!(
+                    "`--param {key}`: `{text}` is not JSON, and this parameter is not a string"
+                ))
+            })?
+        };
+        values.insert(name.clone(), value);
+    }
+    Ok(values)
+}
+
+/// Polls until the run ends, with a live status line; Ctrl-C or the timeout stop waiting,
+/// not the run.
+fn wait_for(
+    kfp: &Kfp,
+    run_id: &str,
+    run_name: &str,
+    link: &str,
+    timeout: Option<u64>,
+) -> Result<RunState, Failure> {
+    let poll = std::env::var("KEDRO_KFP_POLL_MS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(DEFAULT_POLL_MS);
+    let interrupted = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let flag = std::sync::Arc::clone(&interrupted);
+    // Only the first registration in a process succeeds; without it Ctrl-C just exits.
+    let _ = ctrlc::set_handler(move || flag.store(true, std::sync::atomic::Ordering::SeqCst));
+    let started = std::time::Instant::now();
+    let mut last = None;
+    loop {
+        let state = kfp.run_state(run_id).map_err(api_failure)?;
+        if last != Some(state) {
+            output::status(&format!(
+                "Run {run_name}: {} ({}s)",
+                state_name(state),
+                started.elapsed().as_secs()
+            ));
+            last = Some(state);
+        }
+        if state.is_terminal() {
+            return Ok(state);
+        }
+        if interrupted.load(std::sync::atomic::Ordering::SeqCst) {
+            return Err(Failure::user(format!(
+                "stopped waiting; the run goes on: {link}"
+            )));
+        }
+        if timeout.is_some_and(|seconds| started.elapsed().as_secs() >= seconds) {
+            return Err(Failure::user(format!(
+                "run {run_name} is still {} after {}s; stopped waiting, the run goes on: {link}",
+                state_name(state),
+                started.elapsed().as_secs()
+            )));
+        }
+        std::thread::sleep(Duration::from_millis(poll));
+    }
 }
 
 /// The pipeline's name on the server: the project's, as kedro-kubeflow names it, with the
