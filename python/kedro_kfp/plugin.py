@@ -25,6 +25,46 @@ def _env_option(func: _F) -> _F:
     )(func)
 
 
+# Options several commands share, declared once.
+_image_option = click.option("-i", "--image", default=None, help="Image the steps run (overrides the config).")
+_json_option = click.option("--json", "as_json", is_flag=True, help="Print the result as JSON on stdout.")
+_param_option = click.option(
+    "--param",
+    "params",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="Override a pipeline parameter; VALUE as JSON or plain text (repeatable).",
+)
+
+
+def _pipeline_option(verb: str) -> Callable[[_F], _F]:
+    return click.option("-p", "--pipeline", default="__default__", show_default=True, help=f"Kedro pipeline to {verb}.")
+
+
+def _kfp_version_option(verb: str) -> Callable[[_F], _F]:
+    return click.option(
+        "--kfp-version",
+        type=click.Choice(["1", "2"]),
+        default=None,
+        help=f"{verb} the Argo Workflow (1) or the KFP v2 IR (2) (default: run_config.kfp_version, else 1).",
+    )
+
+
+def _flags(**options: Any) -> list[str]:
+    """The binary's arguments for the options given: `--name VALUE`, `--flag` for True,
+    one `--param VALUE` per item of `params`; None and False are left out."""
+    flags: list[str] = []
+    for name, value in options.items():
+        flag = "--param" if name == "params" else "--" + name.replace("_", "-")
+        if value is True:
+            flags.append(flag)
+        elif isinstance(value, (tuple, list)):
+            flags += [item for entry in value for item in (flag, str(entry))]
+        elif value is not None and value is not False:
+            flags += [flag, str(value)]
+    return flags
+
+
 # Both outer groups are named "kedro-kfp": Kedro merges same-name groups into one
 # "Project specific commands from kedro-kfp" section of `kedro --help`.
 @click.group(name="kedro-kfp")
@@ -73,19 +113,8 @@ def _compile_options(default_output: str) -> Callable[[_F], _F]:
         for option in reversed(
             [
                 _env_option,
-                click.option(
-                    "-p",
-                    "--pipeline",
-                    default="__default__",
-                    show_default=True,
-                    help="Kedro pipeline to compile.",
-                ),
-                click.option(
-                    "-i",
-                    "--image",
-                    default=None,
-                    help="Image the steps run (overrides the config).",
-                ),
+                _pipeline_option("compile"),
+                _image_option,
                 click.option(
                     "-o",
                     "--output",
@@ -107,12 +136,7 @@ def _compile_options(default_output: str) -> Callable[[_F], _F]:
 
 @kubeflow.command(name="compile")
 @_compile_options(default_output="pipeline.yml")
-@click.option(
-    "--kfp-version",
-    type=click.Choice(["1", "2"]),
-    default=None,
-    help="1: Argo Workflow; 2: KFP v2 IR (default: run_config.kfp_version, else 1).",
-)
+@_kfp_version_option("Compile to")
 def compile_(
     ctx: click.Context,
     env: str | None,
@@ -125,9 +149,8 @@ def compile_(
     """Compile a Kedro pipeline into a Kubeflow Pipelines definition."""
     from kedro_kfp import _commands
 
-    extra = ["--kfp-version", kfp_version] if kfp_version else []
     env = _commands.resolve_env(ctx, env)
-    _commands.compile_pipeline(ctx, "kubeflow", env, pipeline, image, output, check, extra)
+    _commands.compile_pipeline(ctx, "kubeflow", env, pipeline, image, output, check, _flags(kfp_version=kfp_version))
 
 
 @vertexai.command(name="init")
@@ -162,20 +185,14 @@ def _run_local_options(func: _F) -> _F:
     for option in reversed(
         [
             _env_option,
-            click.option("-p", "--pipeline", default="__default__", show_default=True, help="Kedro pipeline to run."),
+            _pipeline_option("run"),
             click.option(
                 "--workflow",
                 default=None,
                 help="Run this compiled file (Argo Workflow or KFP v2 IR) instead of compiling.",
             ),
             click.option("-j", "--jobs", type=int, default=None, help="Steps at once (default: the number of cores)."),
-            click.option(
-                "--param",
-                "params",
-                multiple=True,
-                metavar="KEY=VALUE",
-                help="Override a pipeline parameter; VALUE as JSON or plain text (repeatable).",
-            ),
+            _param_option,
             click.option(
                 "--run-dir",
                 default=None,
@@ -188,22 +205,9 @@ def _run_local_options(func: _F) -> _F:
     return func
 
 
-def _run_local_flags(workflow: str | None, jobs: int | None, params: tuple[str, ...], run_dir: str | None) -> list[str]:
-    flags = ["--workflow", workflow] if workflow else []
-    flags += ["--jobs", str(jobs)] if jobs is not None else []
-    flags += [item for param in params for item in ("--param", param)]
-    flags += ["--run-dir", run_dir] if run_dir else []
-    return flags
-
-
 @kubeflow.command(name="run-local")
 @_run_local_options
-@click.option(
-    "--kfp-version",
-    type=click.Choice(["1", "2"]),
-    default=None,
-    help="Run the Argo Workflow (1) or the KFP v2 IR (2) (default: run_config.kfp_version, else 1).",
-)
+@_kfp_version_option("Run")
 def kubeflow_run_local(
     ctx: click.Context,
     env: str | None,
@@ -217,8 +221,7 @@ def kubeflow_run_local(
     """Run the compiled pipeline on this machine, every step as its own process."""
     from kedro_kfp import _commands
 
-    flags = _run_local_flags(workflow, jobs, params, run_dir)
-    flags += ["--kfp-version", kfp_version] if kfp_version else []
+    flags = _flags(workflow=workflow, jobs=jobs, params=params, run_dir=run_dir, kfp_version=kfp_version)
     _commands.run_local(ctx, "kubeflow", _commands.resolve_env(ctx, env), pipeline, flags)
 
 
@@ -236,7 +239,7 @@ def vertexai_run_local(
     """Run the compiled pipeline on this machine, every step as its own process."""
     from kedro_kfp import _commands
 
-    flags = _run_local_flags(workflow, jobs, params, run_dir)
+    flags = _flags(workflow=workflow, jobs=jobs, params=params, run_dir=run_dir)
     _commands.run_local(ctx, "vertexai", _commands.resolve_env(ctx, env), pipeline, flags)
 
 
@@ -248,21 +251,15 @@ def list_pipelines(ctx: click.Context, env: str | None, as_json: bool) -> None:
     """List the pipelines deployed on the Kubeflow Pipelines server."""
     from kedro_kfp import _commands
 
-    flags = ["--json"] if as_json else []
-    _commands.remote(ctx, "kubeflow", "list-pipelines", _commands.resolve_env(ctx, env), flags)
+    _commands.remote(ctx, "kubeflow", "list-pipelines", _commands.resolve_env(ctx, env), _flags(json=as_json))
 
 
 @kubeflow.command(name="upload-pipeline")
 @_env_option
-@click.option("-p", "--pipeline", default="__default__", show_default=True, help="Kedro pipeline to upload.")
-@click.option("-i", "--image", default=None, help="Image the steps run (overrides the config).")
-@click.option(
-    "--kfp-version",
-    type=click.Choice(["1", "2"]),
-    default=None,
-    help="Upload the Argo Workflow (1) or the KFP v2 IR (2) (default: run_config.kfp_version, else 1).",
-)
-@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON on stdout.")
+@_pipeline_option("upload")
+@_image_option
+@_kfp_version_option("Upload")
+@_json_option
 @click.pass_context
 def upload_pipeline(
     ctx: click.Context,
@@ -275,35 +272,25 @@ def upload_pipeline(
     """Compile the pipeline and upload it to Kubeflow Pipelines (a new version if it exists)."""
     from kedro_kfp import _commands
 
-    flags = ["--pipeline", pipeline]
-    flags += ["--image", image] if image else []
-    flags += ["--kfp-version", kfp_version] if kfp_version else []
-    flags += ["--json"] if as_json else []
+    flags = _flags(pipeline=pipeline, image=image, kfp_version=kfp_version, json=as_json)
     _commands.remote(ctx, "kubeflow", "upload-pipeline", _commands.resolve_env(ctx, env), flags)
 
 
 @kubeflow.command(name="run-once")
 @_env_option
-@click.option("-p", "--pipeline", default="__default__", show_default=True, help="Kedro pipeline to run.")
-@click.option("-i", "--image", default=None, help="Image the steps run (overrides the config).")
-@click.option(
-    "--kfp-version",
-    type=click.Choice(["1", "2"]),
-    default=None,
-    help="Run the Argo Workflow (1) or the KFP v2 IR (2) (default: run_config.kfp_version, else 1).",
-)
+@_pipeline_option("run")
+@_image_option
+@_kfp_version_option("Run")
 @click.option("--experiment-name", default=None, help="Experiment (default: run_config.experiment_name).")
 @click.option("--run-name", default=None, help="Run name (default: run_config.run_name).")
+@_param_option
 @click.option(
-    "--param", "params", multiple=True, metavar="KEY=VALUE",
-    help="Override a pipeline parameter; VALUE as JSON or plain text (repeatable).",
-)
-@click.option(
-    "--wait-for-completion", is_flag=True,
+    "--wait-for-completion",
+    is_flag=True,
     help="Wait for the run to end; exit 1 unless it succeeded (default: run_config.wait_for_completion).",
 )
 @click.option("--timeout", type=int, default=None, help="With waiting: give up after SECONDS (the run goes on).")
-@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON on stdout.")
+@_json_option
 @click.pass_context
 def run_once(
     ctx: click.Context,
@@ -321,15 +308,17 @@ def run_once(
     """Compile, upload and start the pipeline as a single run in the experiment."""
     from kedro_kfp import _commands
 
-    flags = ["--pipeline", pipeline]
-    flags += ["--image", image] if image else []
-    flags += ["--kfp-version", kfp_version] if kfp_version else []
-    flags += ["--experiment-name", experiment_name] if experiment_name else []
-    flags += ["--run-name", run_name] if run_name else []
-    flags += [item for param in params for item in ("--param", param)]
-    flags += ["--wait-for-completion"] if wait_for_completion else []
-    flags += ["--timeout", str(timeout)] if timeout is not None else []
-    flags += ["--json"] if as_json else []
+    flags = _flags(
+        pipeline=pipeline,
+        image=image,
+        kfp_version=kfp_version,
+        experiment_name=experiment_name,
+        run_name=run_name,
+        params=params,
+        wait_for_completion=wait_for_completion,
+        timeout=timeout,
+        json=as_json,
+    )
     _commands.remote(ctx, "kubeflow", "run-once", _commands.resolve_env(ctx, env), flags)
 
 
@@ -341,8 +330,7 @@ def _ui_command(group: str) -> click.Command:
     def ui(ctx: click.Context, env: str | None, print_only: bool) -> None:
         from kedro_kfp import _commands
 
-        flags = ["--print"] if print_only else []
-        _commands.remote(ctx, group, "ui", _commands.resolve_env(ctx, env), flags)
+        _commands.remote(ctx, group, "ui", _commands.resolve_env(ctx, env), _flags(print=print_only))
 
     ui.help = "Open the pipelines UI in a browser (or print its URL)."
     return ui
