@@ -4,5 +4,5 @@
 pub mod kfp;
 pub mod transport;
 
-pub use kfp::{ApiVersion, Kfp, PipelineInfo, RunSpec, RunState, Uploaded};
+pub use kfp::{ApiVersion, Kfp, PipelineInfo, RecurringRunSpec, RunSpec, RunState, Uploaded};
 pub use transport::{ApiError, Auth, Secret, Transport};

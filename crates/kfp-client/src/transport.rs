@@ -166,6 +166,14 @@ impl Request {
         }
     }
 
+    /// A DELETE.
+    pub fn delete(path: impl Into<String>) -> Self {
+        Self {
+            method: Method::DELETE,
+            ..Self::get(path)
+        }
+    }
+
     /// Adds a query parameter.
     #[must_use]
     pub fn query(mut self, key: &str, value: impl Into<String>) -> Self {

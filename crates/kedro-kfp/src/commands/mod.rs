@@ -23,6 +23,7 @@ pub(crate) fn run(cli: Cli) -> Result<Status, Failure> {
         Group::Kubeflow(KubeflowCommand::Ui(args)) => ui::kubeflow(&args),
         Group::Vertexai(VertexCommand::Ui(args)) => ui::vertexai(&args),
         Group::Kubeflow(KubeflowCommand::RunOnce(args)) => remote::run_once(&args),
+        Group::Kubeflow(KubeflowCommand::Schedule(args)) => remote::schedule(&args),
         Group::Kubeflow(KubeflowCommand::ListPipelines(args)) => remote::list_pipelines(&args),
         Group::Kubeflow(KubeflowCommand::UploadPipeline(args)) => remote::upload_pipeline(&args),
         Group::Kubeflow(KubeflowCommand::RunLocal(args)) => {

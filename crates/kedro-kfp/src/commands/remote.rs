@@ -8,11 +8,15 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use kfp_client::{ApiError, Auth, Kfp, RunSpec, RunState, Secret, Transport, Uploaded};
+use kfp_client::{
+    ApiError, Auth, Kfp, RecurringRunSpec, RunSpec, RunState, Secret, Transport, Uploaded,
+};
 use kfp_config::KubeflowConfig;
 use sha2::{Digest, Sha256};
 
-use crate::cli::{ListPipelinesArgs, RunOnceArgs, UploadPipelineArgs};
+use crate::cli::{
+    ExperimentArgs, ListPipelinesArgs, RunOnceArgs, ScheduleArgs, UploadPipelineArgs,
+};
 use crate::diagnostics::{Failure, Status};
 use crate::output;
 
@@ -26,7 +30,7 @@ const DEFAULT_POLL_MS: u64 = 5_000;
 pub(crate) fn list_pipelines(args: &ListPipelinesArgs) -> Result<Status, Failure> {
     let input = super::read_input(&args.input, "kubeflow")?;
     let config = KubeflowConfig::load(&input.config_files)?;
-    let kfp = connect(&config)?;
+    let kfp = connect(&config, None)?;
     let pipelines = kfp.list_pipelines().map_err(api_failure)?;
     if args.json {
         println!(
@@ -54,7 +58,8 @@ pub(crate) fn list_pipelines(args: &ListPipelinesArgs) -> Result<Status, Failure
 pub(crate) fn upload_pipeline(args: &UploadPipelineArgs) -> Result<Status, Failure> {
     let input = super::read_input(&args.input, "kubeflow")?;
     let config = KubeflowConfig::load(&input.config_files)?;
-    let (_, uploaded, name, link) = upload(args, &input, &config)?;
+    let kfp = connect(&config, None)?;
+    let (uploaded, name, link) = upload(&kfp, args, &input, &config)?;
     if args.json {
         let mut result = serde_json::to_value(&uploaded).unwrap_or_default();
         result["name"] = name.into();
@@ -69,10 +74,11 @@ pub(crate) fn upload_pipeline(args: &UploadPipelineArgs) -> Result<Status, Failu
 
 /// Compiles and uploads; reports what happened on stderr.
 fn upload(
+    kfp: &Kfp,
     args: &UploadPipelineArgs,
     input: &super::Input,
     config: &KubeflowConfig,
-) -> Result<(Kfp, Uploaded, String, String), Failure> {
+) -> Result<(Uploaded, String, String), Failure> {
     let file_name = PathBuf::from("pipeline.yaml");
     let (manifest, _) = super::compile::kubeflow_manifest(
         input,
@@ -82,7 +88,6 @@ fn upload(
         args.kfp_version,
         &file_name,
     )?;
-    let kfp = connect(config)?;
     let name = pipeline_name(&input.snapshot.project.name, &args.target.pipeline);
     // Named after the content: uploading the same pipeline twice is recognised, not an error.
     let digest = Sha256::digest(manifest.as_bytes());
@@ -116,7 +121,7 @@ fn upload(
         ));
     }
     output::status(&format!("Pipeline link: {link}"));
-    Ok((kfp, uploaded, name, link))
+    Ok((uploaded, name, link))
 }
 
 pub(crate) fn run_once(args: &RunOnceArgs) -> Result<Status, Failure> {
@@ -124,23 +129,18 @@ pub(crate) fn run_once(args: &RunOnceArgs) -> Result<Status, Failure> {
     let config = KubeflowConfig::load(&input.config_files)?;
     let ir = args.upload.kfp_version.or(config.run_config.kfp_version) == Some(2);
     let parameters = run_parameters(&input.snapshot, &args.params, ir)?;
-    let (kfp, uploaded, name, _) = upload(&args.upload, &input, &config)?;
+    let kfp = connect(&config, args.experiment.experiment_namespace.as_deref())?;
+    require_namespace(&kfp)?;
+    let (uploaded, name, _) = upload(&kfp, &args.upload, &input, &config)?;
     let run = &config.run_config;
-    let experiment_name = args
-        .experiment_name
-        .clone()
-        .or_else(|| run.experiment_name.clone())
-        .unwrap_or_else(|| name.clone());
-    let experiment_id = kfp.experiment(&experiment_name).map_err(api_failure)?;
-    output::status(&format!(
-        "Experiment {experiment_name}: {}",
-        kfp.experiment_link(&experiment_id)
-    ));
-    let run_name = args
-        .run_name
-        .clone()
-        .or_else(|| run.run_name.clone())
-        .unwrap_or_else(|| name.clone());
+    let (_, experiment_id) = experiment(&kfp, &args.experiment, &config, &name)?;
+    let run_name = template_name(
+        args.run_name
+            .as_deref()
+            .or(run.run_name.as_deref())
+            .unwrap_or(&name),
+        &args.params,
+    );
     let run_id = kfp
         .create_run(&RunSpec {
             name: &run_name,
@@ -175,6 +175,125 @@ pub(crate) fn run_once(args: &RunOnceArgs) -> Result<Status, Failure> {
         ))
         .with_hint(Some("the run's logs are in the KFP UI".to_owned()))),
     }
+}
+
+pub(crate) fn schedule(args: &ScheduleArgs) -> Result<Status, Failure> {
+    let input = super::read_input(&args.input, "kubeflow")?;
+    let config = KubeflowConfig::load(&input.config_files)?;
+    let cron = kfp_config::cron::kfp_cron(&args.cron_expression).map_err(|reason| {
+        Failure::user(format!("--cron-expression {reason}")).with_hint(Some(
+            "example: `0 0 4 * * *` runs every day at 04:00:00".to_owned(),
+        ))
+    })?;
+    if let Some(five) = &cron.converted_from {
+        output::warning(&format!(
+            "`{five}` is a five-field cron; KFP reads six fields (seconds first), so it is sent as `{}`",
+            cron.expression
+        ));
+    }
+    let ir = args.kfp_version.or(config.run_config.kfp_version) == Some(2);
+    let parameters = run_parameters(&input.snapshot, &args.params, ir)?;
+    let kfp = connect(&config, args.experiment.experiment_namespace.as_deref())?;
+    require_namespace(&kfp)?;
+    let name = pipeline_name(&input.snapshot.project.name, &args.pipeline);
+    let not_uploaded = || {
+        Failure::user(format!("pipeline {name} is not on the server")).with_hint(Some(format!(
+            "upload it first: `kedro kubeflow upload-pipeline -p {}`",
+            args.pipeline
+        )))
+    };
+    let pipeline = kfp
+        .find_pipeline(&name)
+        .map_err(api_failure)?
+        .ok_or_else(not_uploaded)?;
+    let version_id = kfp
+        .newest_version(&pipeline.id)
+        .map_err(api_failure)?
+        .ok_or_else(not_uploaded)?;
+    let (_, experiment_id) = experiment(&kfp, &args.experiment, &config, &name)?;
+    let run_name = template_name(
+        config
+            .run_config
+            .scheduled_run_name
+            .as_deref()
+            .unwrap_or(&name),
+        &args.params,
+    );
+    for old in kfp
+        .recurring_runs_named(&experiment_id, &run_name)
+        .map_err(api_failure)?
+    {
+        kfp.delete_recurring_run(&old).map_err(api_failure)?;
+        output::status(&format!("Previous schedule {run_name} deleted ({old})"));
+    }
+    let id = kfp
+        .create_recurring_run(&RecurringRunSpec {
+            name: &run_name,
+            experiment_id: &experiment_id,
+            pipeline_id: &pipeline.id,
+            version_id: &version_id,
+            cron: &cron.expression,
+            parameters: &parameters,
+        })
+        .map_err(api_failure)?;
+    let link = kfp.recurring_run_link(&id);
+    output::status(&format!(
+        "Pipeline {name} scheduled to `{}` as {run_name}: {link}",
+        cron.expression
+    ));
+    if args.json {
+        let result = serde_json::json!({
+            "recurring_run_id": id, "name": run_name, "cron": cron.expression,
+            "pipeline_id": pipeline.id, "version_id": version_id,
+            "experiment_id": experiment_id, "link": link,
+        });
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&result).unwrap_or_default()
+        );
+    }
+    Ok(Status::Success)
+}
+
+/// A multi-user server keeps experiments and runs in namespaces: one must be given.
+fn require_namespace(kfp: &Kfp) -> Result<(), Failure> {
+    if kfp.multi_user() && kfp.namespace().is_none() {
+        return Err(Failure::user(
+            "this Kubeflow Pipelines is multi-user: experiments and runs live in a namespace",
+        )
+        .with_hint(Some(
+            "pass `--experiment-namespace <your profile namespace>`".to_owned(),
+        )));
+    }
+    Ok(())
+}
+
+/// The experiment runs go to (created when missing): its name and id.
+fn experiment(
+    kfp: &Kfp,
+    args: &ExperimentArgs,
+    config: &KubeflowConfig,
+    pipeline_name: &str,
+) -> Result<(String, String), Failure> {
+    let name = args
+        .experiment_name
+        .clone()
+        .or_else(|| config.run_config.experiment_name.clone())
+        .unwrap_or_else(|| pipeline_name.to_owned());
+    let id = kfp.experiment(&name).map_err(api_failure)?;
+    output::status(&format!("Experiment {name}: {}", kfp.experiment_link(&id)));
+    Ok((name, id))
+}
+
+/// `run_name` and `scheduled_run_name` may name parameters in braces, as in
+/// kedro-kubeflow: `training-{learning_rate}` with `--param learning_rate=0.1`.
+fn template_name(template: &str, params: &[String]) -> String {
+    params
+        .iter()
+        .filter_map(|param| param.split_once('='))
+        .fold(template.to_owned(), |name, (key, value)| {
+            name.replace(&format!("{{{}}}", key.trim()), value)
+        })
 }
 
 fn state_name(state: RunState) -> String {
@@ -282,7 +401,7 @@ fn pipeline_name(project: &str, pipeline: &str) -> String {
     }
 }
 
-fn connect(config: &KubeflowConfig) -> Result<Kfp, Failure> {
+fn connect(config: &KubeflowConfig, namespace: Option<&str>) -> Result<Kfp, Failure> {
     if config.host.trim() == kfp_config::VERTEX_HOST {
         return Err(Failure::user(
             "`host: vertex-ai-pipelines`: talking to Vertex AI is not available in this version",
@@ -297,7 +416,7 @@ fn connect(config: &KubeflowConfig) -> Result<Kfp, Failure> {
         .unwrap_or(DEFAULT_BACKOFF_MS);
     let transport = Transport::new(&config.host, auth()?, Duration::from_millis(backoff))
         .map_err(api_failure)?;
-    Kfp::connect(transport, None, None).map_err(api_failure)
+    Kfp::connect(transport, None, namespace.map(str::to_owned)).map_err(api_failure)
 }
 
 /// Credentials from the environment, as kedro-kubeflow and the KFP SDK read them.
