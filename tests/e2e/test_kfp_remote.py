@@ -10,6 +10,7 @@ import socket
 from pathlib import Path
 
 import pytest
+from dex_fake import DexFake
 from kfp_fake import KfpFake
 
 from .conftest import kedro
@@ -206,3 +207,40 @@ def test_multi_user_servers_need_the_experiment_namespace(fresh_venv, example):
         (job,) = fake.recurring_runs.values()
         assert job["namespace"] == "team-a"
         assert fake.contract_violations() == []
+
+
+@pytest.mark.parametrize(
+    ("flow", "approval", "connectors"),
+    [("authservice", False, ("local",)), ("oauth2-proxy", False, ("local",)), ("oauth2-proxy", True, ("ldap", "local"))],
+)
+def test_dex_login_gets_the_session_cookie_and_never_prints_the_password(
+    fresh_venv, example, flow, approval, connectors
+):
+    password = "s3cret-Dex-p4ss"
+    with KfpFake() as kfp, DexFake(kfp, flow=flow, password=password, approval=approval, connectors=connectors) as dex:
+        point_at(example, dex.api_url)
+        env = {"DEX_USERNAME": dex.username, "DEX_PASSWORD": password}
+        result = kedro(fresh_venv, example, "kubeflow", "upload-pipeline", "--json", env=env)
+        assert json_from(result.stdout)["created"] is True
+        assert dex.logins == 1
+        api_calls = [r for r in kfp.requests]
+        assert api_calls and all(dex.session_cookie in r.headers.get("cookie", "") for r in api_calls)
+        output = result.stdout + result.stderr
+        assert password not in output and dex.session_value not in output
+
+        wrong = kedro(fresh_venv, example, "kubeflow", "list-pipelines", check=False, env={**env, "DEX_PASSWORD": "nope"})
+        assert wrong.returncode == 1 and "Traceback" not in wrong.stderr
+        assert f"error: login at {dex.api_url} failed: Dex did not accept DEX_USERNAME and DEX_PASSWORD" in wrong.stderr
+        assert "hint: check DEX_USERNAME and DEX_PASSWORD" in wrong.stderr
+        assert dex.failed_logins == 1
+
+
+def test_dex_needs_a_password_and_a_dex(fresh_venv, example):
+    with KfpFake() as fake:
+        point_at(example, fake.url)
+        no_password = kedro(fresh_venv, example, "kubeflow", "list-pipelines", check=False, env={"DEX_USERNAME": "u@example.com"})
+        assert no_password.returncode == 1 and "error: `DEX_USERNAME` is set but `DEX_PASSWORD` is not" in no_password.stderr
+        no_dex = kedro(fresh_venv, example, "kubeflow", "list-pipelines", check=False,
+                       env={"DEX_USERNAME": "u@example.com", "DEX_PASSWORD": "pw-never-shown"})
+        assert no_dex.returncode == 1 and "is this Kubeflow behind Dex?" in no_dex.stderr
+        assert "pw-never-shown" not in no_dex.stdout + no_dex.stderr

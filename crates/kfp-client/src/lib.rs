@@ -1,6 +1,7 @@
 //! REST clients for the services kedro-kfp deploys to. Network and nothing else: no
 //! printing, no config files; the binary decides what to show.
 
+pub mod dex;
 pub mod kfp;
 pub mod transport;
 

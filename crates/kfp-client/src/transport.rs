@@ -11,9 +11,9 @@ use reqwest::{Method, StatusCode};
 use serde_json::Value;
 
 /// Connect timeout: an unreachable host fails fast instead of hanging.
-const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+pub(crate) const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// Read timeout of one request.
-const READ_TIMEOUT: Duration = Duration::from_secs(60);
+pub(crate) const READ_TIMEOUT: Duration = Duration::from_secs(60);
 /// Tries of an idempotent call (the first and the retries).
 const TRIES: u32 = 4;
 
@@ -98,6 +98,14 @@ pub enum ApiError {
         /// The cause.
         #[source]
         source: std::io::Error,
+    },
+    /// A browser-style login (Dex) did not end with a session.
+    #[error("login at {url} failed: {reason}")]
+    Login {
+        /// The gateway.
+        url: String,
+        /// What happened.
+        reason: String,
     },
     /// The client could not be built (TLS setup).
     #[error("cannot set up HTTP: {0}")]

@@ -414,25 +414,33 @@ fn connect(config: &KubeflowConfig, namespace: Option<&str>) -> Result<Kfp, Fail
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(DEFAULT_BACKOFF_MS);
-    let transport = Transport::new(&config.host, auth()?, Duration::from_millis(backoff))
-        .map_err(api_failure)?;
+    let transport = Transport::new(
+        &config.host,
+        auth(&config.host)?,
+        Duration::from_millis(backoff),
+    )
+    .map_err(api_failure)?;
     Kfp::connect(transport, None, namespace.map(str::to_owned)).map_err(api_failure)
 }
 
 /// Credentials from the environment, as kedro-kubeflow and the KFP SDK read them.
-fn auth() -> Result<Auth, Failure> {
-    for (variable, what) in [
-        ("DEX_USERNAME", "Dex login"),
-        ("IAP_CLIENT_ID", "IAP authentication"),
-    ] {
-        if std::env::var_os(variable).is_some() {
-            return Err(Failure::user(format!(
-                "`{variable}` is set, but {what} is not available in this version"
+fn auth(host: &str) -> Result<Auth, Failure> {
+    if std::env::var_os("IAP_CLIENT_ID").is_some() {
+        return Err(Failure::user(
+            "`IAP_CLIENT_ID` is set, but IAP authentication is not available in this version",
+        )
+        .with_hint(Some(
+            "unset it, or use a service-account token (KF_PIPELINES_SA_TOKEN_PATH)".to_owned(),
+        )));
+    }
+    if let Ok(username) = std::env::var("DEX_USERNAME") {
+        let password = std::env::var("DEX_PASSWORD").map_err(|_| {
+            Failure::user("`DEX_USERNAME` is set but `DEX_PASSWORD` is not").with_hint(Some(
+                "set DEX_PASSWORD to the Dex user's static password".to_owned(),
             ))
-            .with_hint(Some(
-                "unset it, or use a service-account token (KF_PIPELINES_SA_TOKEN_PATH)".to_owned(),
-            )));
-        }
+        })?;
+        return kfp_client::dex::login(host, &username, &Secret::new(password))
+            .map_err(api_failure);
     }
     if let Some(path) = std::env::var_os("KF_PIPELINES_SA_TOKEN_PATH") {
         return Ok(Auth::TokenFile(PathBuf::from(path)));
@@ -449,11 +457,14 @@ fn auth() -> Result<Auth, Failure> {
 fn api_failure(error: ApiError) -> Failure {
     let hint = match error.status().map(|s| s.as_u16()) {
         Some(401 | 403) => Some(
-            "the server wants credentials: set KF_PIPELINES_SA_TOKEN_PATH (service-account token file) or KF_PIPELINES_TOKEN"
+            "the server wants credentials: set KF_PIPELINES_SA_TOKEN_PATH (service-account token file), KF_PIPELINES_TOKEN, DEX_USERNAME and DEX_PASSWORD (Dex login) or IAP_CLIENT_ID (IAP)"
                 .to_owned(),
         ),
         Some(404) => Some("check `host` in kubeflow.yaml: it must be the KFP API root, e.g. https://host/pipeline".to_owned()),
         _ => match &error {
+            ApiError::Login { .. } => Some(
+                "check DEX_USERNAME and DEX_PASSWORD (a Dex static-password user) and `host` in kubeflow.yaml".to_owned(),
+            ),
             ApiError::Unreachable { .. } => Some("check `host` in kubeflow.yaml and that the server is running".to_owned()),
             _ => None,
         },
