@@ -205,6 +205,7 @@ pub struct Transport {
     base: String,
     auth: Auth,
     backoff: Duration,
+    read_timeout: Duration,
 }
 
 impl Transport {
@@ -213,7 +214,6 @@ impl Transport {
     pub fn new(base: &str, auth: Auth, backoff: Duration) -> Result<Self, ApiError> {
         let client = Client::builder()
             .connect_timeout(CONNECT_TIMEOUT)
-            .timeout(READ_TIMEOUT)
             .user_agent(concat!("kedro-kfp/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|error| ApiError::Setup(error.to_string()))?;
@@ -222,7 +222,16 @@ impl Transport {
             base: base.trim_end_matches('/').to_owned(),
             auth,
             backoff,
+            read_timeout: READ_TIMEOUT,
         })
+    }
+
+    /// Gives each request `timeout` to be answered instead of 60 s (slow links, big
+    /// uploads; tests).
+    #[must_use]
+    pub fn with_read_timeout(mut self, timeout: Duration) -> Self {
+        self.read_timeout = timeout;
+        self
     }
 
     /// The base URL without credentials, for links and messages.
@@ -254,6 +263,7 @@ impl Transport {
         let mut builder = self
             .client
             .request(request.method.clone(), &url)
+            .timeout(self.read_timeout)
             .query(&request.query);
         builder = match &self.auth {
             Auth::None => builder,
