@@ -248,6 +248,9 @@ impl Transport {
         loop {
             match self.send_once(request) {
                 Err(error) if attempt < tries && retryable(&error) => {
+                    tracing::debug!(
+                        "try {attempt} of {tries} failed, retrying in {wait:?}: {error}"
+                    );
                     std::thread::sleep(wait);
                     wait *= 2;
                     attempt += 1;
@@ -293,10 +296,18 @@ impl Transport {
                 builder.multipart(multipart::Form::new().part(*field, part))
             }
         };
+        tracing::debug!("{} {shown}", request.method);
+        let started = std::time::Instant::now();
         let response = builder.send().map_err(|error| ApiError::Unreachable {
             url: shown.clone(),
             reason: describe(&error),
         })?;
+        tracing::debug!(
+            "{} from {} {shown} in {} ms",
+            response.status(),
+            request.method,
+            started.elapsed().as_millis()
+        );
         read(response, &request.method, &shown)
     }
 }

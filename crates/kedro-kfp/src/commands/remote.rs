@@ -5,7 +5,7 @@
     reason = "tables and --json results are data on stdout"
 )]
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Duration;
 
 use kfp_client::{
@@ -452,18 +452,22 @@ fn auth(host: &str) -> Result<Auth, Failure> {
                 "set DEX_PASSWORD to the Dex user's static password".to_owned(),
             ))
         })?;
+        tracing::debug!("credentials: a Dex login as {username} (DEX_USERNAME)");
         return kfp_client::dex::login(host, &username, &Secret::new(password))
             .map_err(api_failure);
     }
-    if let Some(path) = std::env::var_os("KF_PIPELINES_SA_TOKEN_PATH") {
-        return Ok(Auth::TokenFile(PathBuf::from(path)));
-    }
-    if Path::new(DEFAULT_TOKEN_PATH).exists() {
-        return Ok(Auth::TokenFile(PathBuf::from(DEFAULT_TOKEN_PATH)));
+    let token_file = std::env::var_os("KF_PIPELINES_SA_TOKEN_PATH")
+        .map(PathBuf::from)
+        .or_else(|| Some(PathBuf::from(DEFAULT_TOKEN_PATH)).filter(|path| path.exists()));
+    if let Some(path) = token_file {
+        tracing::debug!("credentials: the token in {}", path.display());
+        return Ok(Auth::TokenFile(path));
     }
     if let Ok(token) = std::env::var("KF_PIPELINES_TOKEN") {
+        tracing::debug!("credentials: the token in KF_PIPELINES_TOKEN");
         return Ok(Auth::Bearer(Secret::new(token)));
     }
+    tracing::debug!("credentials: none");
     Ok(Auth::None)
 }
 
