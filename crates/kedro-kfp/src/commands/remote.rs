@@ -331,8 +331,14 @@ fn run_parameters(
                 names.keys().cloned().collect::<Vec<_>>().join(", ")
             ))));
         };
-        let value = if !ir || snapshot.parameters[key].is_string() {
+        let value = if !ir {
+            // The step runtime decodes JSON itself.
             serde_json::Value::String(text.to_owned())
+        } else if snapshot.parameters[key].is_string() {
+            // Typed as a string: as typed, or the string inside a JSON string.
+            serde_json::Value::String(
+                serde_json::from_str::<String>(text).unwrap_or_else(|_| text.to_owned()),
+            )
         } else {
             serde_json::from_str(text).map_err(|_| {
                 Failure::user(format!(
