@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import logging
 import os
 from pathlib import Path, PurePath
 from typing import TYPE_CHECKING, Any
@@ -127,7 +128,14 @@ def _datasets(context: KedroContext, pipelines: dict[str, Pipeline]) -> dict[str
         if not _is_parameter(name)
     }
     resolver = _catalog_resolver(context)
-    return {name: _dataset(resolver, name) for name in sorted(names)}
+    # Kedro logs a warning for every dataset a catch-all pattern ("{name}") resolves: noise
+    # here (thousands of lines on a big project, and most of the time spent).
+    quiet = logging.getLogger(CatalogConfigResolver.__module__)
+    was_disabled, quiet.disabled = quiet.disabled, True
+    try:
+        return {name: _dataset(resolver, name) for name in sorted(names)}
+    finally:
+        quiet.disabled = was_disabled
 
 
 def _catalog_resolver(context: KedroContext) -> CatalogConfigResolver:
@@ -168,14 +176,15 @@ def _without_credentials(config: Any) -> Any:
 def _dataset(resolver: CatalogConfigResolver, name: str) -> dict[str, Any]:
     # The same test as `name in DataCatalog`: explicit entry, factory pattern or
     # the user's catch-all pattern; Kedro's runtime default pattern does not count.
-    in_catalog = (
-        name in resolver.config
-        or resolver.match_dataset_pattern(name) is not None
+    if name in resolver.config:
+        config = resolver.config[name]
+    elif (
+        resolver.match_dataset_pattern(name) is not None
         or resolver.match_user_catch_all_pattern(name) is not None
-    )
-    if not in_catalog:
+    ):
+        config = resolver.resolve_pattern(name)
+    else:
         return {"type": UNCATALOGED_TYPE, "filepath": None, "in_catalog": False}
-    config = resolver.resolve_pattern(name)
     filepath = config.get("filepath", config.get("path"))
     return {
         "type": str(config.get("type", "")),

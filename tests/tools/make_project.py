@@ -1,12 +1,16 @@
 """Generate a synthetic Kedro 1.x project with many nodes, for scale tests and benchmarks.
 
 Usage: python make_project.py DIR --nodes 3000 [--namespaces 3] [--seed 7]
+                              [--catalog factories|entries]
 
-The DAG is layered: node i reads one or two outputs of earlier nodes (chosen with a seeded
-RNG), so the graph is deterministic, wide and deep. Every dataset is a pickle file under
-data/ through one factory pattern, so no dataset crossing steps lives in memory. Nodes are
-spread over `--namespaces` namespaced copies of a modular pipeline plus a shared prefix, and
-carry tags, so per-namespace and per-tag config can be exercised.
+The DAG is layered and deterministic from the seed: node i reads one to three outputs of
+the 50 nodes before it, and every seventh node also reads a parameter, so the graph is wide
+and deep. The first tenth of the nodes has no namespace; the rest is split into
+`--namespaces` consecutive blocks, one per namespace (later blocks read earlier ones, never
+the reverse, so no namespace is interrupted: Kedro warns about that). Nodes carry tags, so
+per-namespace and per-tag config can be exercised. Every dataset is a pickle file under
+data/: through two dataset factory patterns, or (`--catalog entries`) one catalog entry per
+dataset; none crossing steps lives in memory.
 """
 
 import argparse
@@ -14,10 +18,21 @@ import random
 import textwrap
 from pathlib import Path
 
+# Parameters the nodes read: one top-level, and one per group.
+GROUPS = 5
+
 
 def write(path: Path, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(textwrap.dedent(text).lstrip(), encoding="utf-8")
+
+
+def namespace_of(index: int, count: int, namespaces: int) -> str:
+    prefix = count // 10
+    if not namespaces or index < prefix:
+        return ""
+    block = max(1, -(-(count - prefix) // namespaces))
+    return f"ns{(index - prefix) // block}"
 
 
 def node_specs(count: int, namespaces: int, seed: int) -> list[tuple[str, list[str], str, str]]:
@@ -25,14 +40,16 @@ def node_specs(count: int, namespaces: int, seed: int) -> list[tuple[str, list[s
     rng = random.Random(seed)
     specs = []
     for index in range(count):
-        namespace = f"ns{index % namespaces}" if namespaces else ""
+        namespace = namespace_of(index, count, namespaces)
         prefix = f"{namespace}." if namespace else ""
         name = f"{prefix}step_{index:05d}"
         if index == 0:
             inputs = ["seed_input", "params:scale"]
         else:
-            picks = {rng.randrange(max(0, index - 50), index) for _ in range(rng.choice([1, 2]))}
+            picks = {rng.randrange(max(0, index - 50), index) for _ in range(rng.choice([1, 2, 3]))}
             inputs = [specs[p][2] for p in sorted(picks)]
+            if index % 7 == 0:
+                inputs.append(f"params:groups.g{index % GROUPS}.factor")
         specs.append((name, inputs, f"{prefix}out_{index:05d}", f"tag{index % 4}"))
     return specs
 
@@ -43,6 +60,7 @@ def main() -> None:
     parser.add_argument("--nodes", type=int, default=3000)
     parser.add_argument("--namespaces", type=int, default=3)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--catalog", choices=["factories", "entries"], default="factories")
     args = parser.parse_args()
     root: Path = args.dir
     package = "big_project"
@@ -87,16 +105,28 @@ def main() -> None:
         "",
     ]
     (root / "src" / package / "pipeline_registry.py").write_text("\n".join(lines), encoding="utf-8")
-    write(root / "conf" / "base" / "catalog.yml", """
+    catalog = textwrap.dedent("""
         seed_input:
           type: pickle.PickleDataset
           filepath: data/01_raw/seed.pickle
-
-        "{name}":
-          type: pickle.PickleDataset
-          filepath: data/02_intermediate/{name}.pickle
         """)
-    write(root / "conf" / "base" / "parameters.yml", "scale: 1\n")
+    if args.catalog == "factories":
+        catalog += textwrap.dedent("""
+            "out_{index}":
+              type: pickle.PickleDataset
+              filepath: data/02_intermediate/out_{index}.pickle
+
+            "{namespace}.out_{index}":
+              type: pickle.PickleDataset
+              filepath: data/02_intermediate/{namespace}/out_{index}.pickle
+            """)
+    else:
+        for _, _, output, _ in specs:
+            catalog += (f"\n{output}:\n  type: pickle.PickleDataset\n"
+                        f"  filepath: data/02_intermediate/{output.replace('.', '/')}.pickle\n")
+    write(root / "conf" / "base" / "catalog.yml", catalog)
+    groups = "".join(f"  g{group}:\n    factor: {group + 1}\n" for group in range(GROUPS))
+    write(root / "conf" / "base" / "parameters.yml", f"scale: 1\ngroups:\n{groups}")
     (root / "conf" / "local").mkdir(parents=True, exist_ok=True)
     raw = root / "data" / "01_raw"
     raw.mkdir(parents=True, exist_ok=True)

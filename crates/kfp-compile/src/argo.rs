@@ -163,7 +163,7 @@ pub fn workflow(request: &CompileRequest<'_>) -> Result<Compiled, CompileError> 
             templates,
         },
     };
-    let summary = plan.summary(snapshot, request.pipeline)?;
+    let summary = plan.summary(snapshot);
     Ok(Compiled { workflow, summary })
 }
 

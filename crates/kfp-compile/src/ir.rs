@@ -302,7 +302,7 @@ pub fn pipeline_spec(request: &IrRequest<'_>) -> Result<CompiledIr, CompileError
         sdk_version: format!("kedro-kfp-{}", env!("CARGO_PKG_VERSION")),
         default_pipeline_root,
     };
-    let summary = plan.summary(snapshot, request.pipeline)?;
+    let summary = plan.summary(snapshot);
     Ok(CompiledIr {
         spec,
         platform: platform_spec,

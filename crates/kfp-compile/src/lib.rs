@@ -206,6 +206,15 @@ pub fn memory_crossings(
             pipeline: pipeline.to_owned(),
             source,
         })?;
+    Ok(crossings_in(snapshot, &graph, step_of_node))
+}
+
+/// [`memory_crossings`] on a graph already built.
+pub(crate) fn crossings_in(
+    snapshot: &Snapshot,
+    graph: &kfp_snapshot::NodeGraph<'_>,
+    step_of_node: &std::collections::BTreeMap<String, String>,
+) -> Vec<MemoryCrossing> {
     let nodes = graph.nodes();
     let step = |index: usize| {
         step_of_node
@@ -213,17 +222,21 @@ pub fn memory_crossings(
             .cloned()
             .unwrap_or_default()
     };
+    // Transcoded names (`x@pandas`, `x@spark`) are one dataset: it is in memory only if none
+    // of its names is a catalogued file.
+    let mut entries_of: std::collections::BTreeMap<&str, Vec<&kfp_snapshot::Dataset>> =
+        std::collections::BTreeMap::new();
+    for (name, dataset) in &snapshot.datasets {
+        entries_of
+            .entry(kfp_snapshot::strip_transcoding(name))
+            .or_default()
+            .push(dataset);
+    }
     let mut crossings = Vec::new();
     for (dataset, (writer, readers)) in graph.crossing_datasets() {
-        // Transcoded names (`x@pandas`, `x@spark`) are one dataset: it is in memory only if
-        // none of its names is a catalogued file.
-        let mut entries = snapshot
-            .datasets
-            .iter()
-            .filter(|(name, _)| kfp_snapshot::strip_transcoding(name) == dataset)
-            .map(|(_, d)| d)
-            .peekable();
-        let in_memory = entries.peek().is_none() || entries.all(|d| d.is_memory() || !d.in_catalog);
+        let in_memory = entries_of
+            .get(dataset)
+            .is_none_or(|entries| entries.iter().all(|d| d.is_memory() || !d.in_catalog));
         if !in_memory {
             continue;
         }
@@ -235,7 +248,7 @@ pub fn memory_crossings(
             });
         }
     }
-    Ok(crossings)
+    crossings
 }
 
 /// The name every top-level Kedro parameter has in compiled pipelines (Argo-safe, unique),

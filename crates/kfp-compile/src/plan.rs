@@ -32,15 +32,13 @@ pub(crate) struct Plan<'a> {
     pub steps: Vec<Step<'a>>,
     /// Argo-safe name of every top-level parameter, by Kedro key.
     pub parameter_names: BTreeMap<&'a str, String>,
+    /// The pipeline's nodes and their dependencies.
+    graph: NodeGraph<'a>,
 }
 
 impl Plan<'_> {
     /// What the compiled pipeline holds, and the in-memory datasets its steps would lose.
-    pub(crate) fn summary(
-        &self,
-        snapshot: &Snapshot,
-        pipeline: &str,
-    ) -> Result<crate::Summary, CompileError> {
+    pub(crate) fn summary(&self, snapshot: &Snapshot) -> crate::Summary {
         let step_of_node: BTreeMap<String, String> = self
             .steps
             .iter()
@@ -50,11 +48,11 @@ impl Plan<'_> {
                     .map(|node| (node.name.clone(), step.name.clone()))
             })
             .collect();
-        Ok(crate::Summary {
+        crate::Summary {
             steps: self.steps.len(),
             nodes: step_of_node.len(),
-            memory_crossings: crate::memory_crossings(snapshot, pipeline, &step_of_node)?,
-        })
+            memory_crossings: crate::crossings_in(snapshot, &self.graph, &step_of_node),
+        }
     }
 }
 
@@ -144,7 +142,10 @@ pub(crate) fn plan<'a>(
             }
         }
     }
-    check_acyclic(&edges)?;
+    if *grouping != Grouping::Identity {
+        // One step per node is the node graph, already known to be acyclic.
+        check_acyclic(&edges)?;
+    }
 
     let mut steps: Vec<Step<'a>> = members
         .iter()
@@ -167,6 +168,7 @@ pub(crate) fn plan<'a>(
     Ok(Plan {
         steps,
         parameter_names,
+        graph,
     })
 }
 
