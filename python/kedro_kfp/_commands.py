@@ -8,6 +8,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import sys
 import traceback
 from collections.abc import Callable, Sequence
@@ -140,6 +141,9 @@ def run_step(
     # Keys are top-level parameter keys, dots included: no dotted-path expansion.
     runtime_params: dict[str, Any] = {key: _decode_param(value) for key, value in params}
     runtime_params.update(string_params)  # verbatim: KFP v2 renders STRING parameters raw
+    # Kedro merges runtime parameters into the config through OmegaConf, which would
+    # resolve any `${...}` inside a value: escape them so every value arrives verbatim.
+    runtime_params = {key: _escape_interpolations(value) for key, value in runtime_params.items()}
     if run_id:
         # The config the session loads may read it, so it must be set before the session
         # is created.
@@ -178,6 +182,20 @@ def _decode_param(text: str) -> Any:
         return json.loads(text)
     except ValueError:
         return text
+
+
+def _escape_interpolations(value: Any) -> Any:
+    """``value`` with every ``${`` in its strings escaped for OmegaConf (``\\${``, the
+    backslashes before it doubled), which then resolves it back to the original text."""
+    if isinstance(value, str):
+        if "${" not in value:
+            return value  # OmegaConf leaves strings without interpolations alone
+        return re.sub(r"(\\*)\$\{", lambda match: match.group(1) * 2 + "\\${", value)
+    if isinstance(value, dict):
+        return {key: _escape_interpolations(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_escape_interpolations(item) for item in value]
+    return value
 
 
 def _snapshot_json(ctx: click.Context, env: str | None) -> str:
