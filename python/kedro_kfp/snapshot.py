@@ -24,6 +24,8 @@ from kedro.io.catalog_config_resolver import (
     CatalogConfigResolver,
 )
 
+from kedro_kfp import config_hook
+
 if TYPE_CHECKING:
     from kedro.framework.context import KedroContext
     from kedro.pipeline import Pipeline
@@ -196,14 +198,18 @@ def _config_files(context: KedroContext, project_root: Path) -> dict[str, Any]:
             if path.is_file()
         ]
         if found:
-            files[name] = [
-                {
-                    "path": PurePath(os.path.relpath(path, project_root)).as_posix(),
-                    "content": path.read_text(encoding="utf-8"),
-                }
-                for path in found
-            ]
+            files[name] = [_config_file(path, project_root) for path in found]
     return files
+
+
+def _config_file(path: Path, project_root: Path) -> dict[str, str]:
+    """One plugin config file, its ``${name}`` placeholders substituted from the
+    ``KEDRO_CONFIG_<NAME>`` variables (docs 2.2.1) unless that is turned off."""
+    relative = PurePath(os.path.relpath(path, project_root)).as_posix()
+    content = path.read_text(encoding="utf-8")
+    if not config_hook.disabled():
+        content = config_hook.render_plain(content, relative)
+    return {"path": relative, "content": content}
 
 
 def _env_dirs(context: KedroContext) -> list[Path]:
