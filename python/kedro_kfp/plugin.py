@@ -28,6 +28,7 @@ def _env_option(func: _F) -> _F:
 # Options several commands share, declared once.
 _image_option = click.option("-i", "--image", default=None, help="Image the steps run (overrides the config).")
 _json_option = click.option("--json", "as_json", is_flag=True, help="Print the result as JSON on stdout.")
+_force_option = click.option("--force", is_flag=True, help="Overwrite files that exist.")
 _param_option = click.option(
     "--param",
     "params",
@@ -97,13 +98,13 @@ def vertexai(env: str | None) -> None:
     is_flag=True,
     help="Also write GitHub Actions workflows that build and run the pipeline.",
 )
+@_force_option
 @click.pass_context
-def init(ctx: click.Context, host: str, with_github_actions: bool) -> None:
+def init(ctx: click.Context, host: str, with_github_actions: bool, force: bool) -> None:
     """Create the kubeflow.yaml config for the Kubeflow Pipelines at HOST."""
     from kedro_kfp import _commands
 
-    flags = ["--with-github-actions"] if with_github_actions else []
-    _commands.init(ctx, "kubeflow", [host], flags)
+    _commands.init(ctx, "kubeflow", [host], _flags(with_github_actions=with_github_actions, force=force))
 
 
 def _compile_options(default_output: str) -> Callable[[_F], _F]:
@@ -156,12 +157,21 @@ def compile_(
 @vertexai.command(name="init")
 @click.argument("project_id")
 @click.argument("region")
+@click.option(
+    "--with-github-actions",
+    is_flag=True,
+    help="Also write GitHub Actions workflows that build and run the pipeline.",
+)
+@_force_option
 @click.pass_context
-def vertexai_init(ctx: click.Context, project_id: str, region: str) -> None:
+def vertexai_init(
+    ctx: click.Context, project_id: str, region: str, with_github_actions: bool, force: bool
+) -> None:
     """Create the vertexai.yaml config for Vertex AI Pipelines in PROJECT_ID and REGION."""
     from kedro_kfp import _commands
 
-    _commands.init(ctx, "vertexai", [project_id, region])
+    flags = _flags(with_github_actions=with_github_actions, force=force)
+    _commands.init(ctx, "vertexai", [project_id, region], flags)
 
 
 @vertexai.command(name="compile")

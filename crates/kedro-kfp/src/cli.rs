@@ -125,6 +125,10 @@ pub(crate) struct ProjectArgs {
     /// Overwrite an existing file.
     #[arg(long)]
     pub force: bool,
+    /// Also write GitHub Actions workflows (`.github/workflows/`): on push, build the image
+    /// and run the pipeline once; on merge to main, build, upload and schedule it.
+    #[arg(long)]
+    pub with_github_actions: bool,
 }
 
 #[derive(Debug, Args)]
