@@ -416,3 +416,64 @@ fn ir_dags_equal_the_kedro_node_dependencies() {
         }
     }
 }
+
+/// The `features` fixture (an `on_exit_pipeline`, `volume.keep: true`) with `keep` set.
+fn compile_features_with_keep(keep: bool) -> Parsed {
+    let case = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/features");
+    let snapshot = snapshot(&case);
+    let mut file = config(&case, "kubeflow.yaml").expect("kubeflow.yaml");
+    assert!(file.content.contains("    keep: true\n"));
+    file.content = file
+        .content
+        .replace("    keep: true\n", &format!("    keep: {keep}\n"));
+    let config = KubeflowConfig::load(&[file]).expect("config");
+    let request = CompileRequest {
+        snapshot: &snapshot,
+        config: &config,
+        config_file: "conf/base/kubeflow.yaml",
+        pipeline: "__default__",
+        image: None,
+    };
+    let workflow = kfp_compile::argo::workflow(&request).expect("compile");
+    let (doc, parsed) = parse(&kfp_yaml::to_string(&workflow.workflow).expect("yaml"));
+    assert_eq!(doc["spec"]["onExit"], "on-exit");
+    parsed
+}
+
+#[test]
+fn volume_without_keep_is_deleted_after_the_exit_pipeline_whatever_its_outcome() {
+    let parsed = compile_features_with_keep(false);
+    let exit = &parsed.templates["on-exit"]["dag"]["tasks"];
+    assert_eq!(exit[0]["name"], "on-exit-pipeline");
+    assert_eq!(exit[0]["continueOn"]["failed"], true);
+    assert_eq!(exit[1]["name"], "delete-pipeline-volume");
+    assert_eq!(strings(&exit[1]["dependencies"]), ["on-exit-pipeline"]);
+    let pipeline_args = strings(&parsed.templates["on-exit-pipeline"]["container"]["args"]);
+    assert_eq!(
+        &pipeline_args[..4],
+        ["kubeflow", "step", "--pipeline", "notify"]
+    );
+    let delete = &parsed.templates["delete-pipeline-volume"]["container"];
+    assert_eq!(strings(&delete["command"]), ["kedro"]);
+    assert_eq!(
+        strings(&delete["args"]),
+        [
+            "kubeflow",
+            "delete-pipeline-volume",
+            "{{workflow.name}}-data-volume"
+        ]
+    );
+    // It talks to the API; it does not mount the volume it deletes.
+    assert!(delete["volumeMounts"].is_null());
+
+    // `keep: true`: the exit handler is the exit pipeline alone, nothing deletes the volume.
+    let kept = compile_features_with_keep(true);
+    assert!(kept.templates["on-exit"]["container"].is_object());
+    assert!(!kept.templates.contains_key("delete-pipeline-volume"));
+    assert!(
+        kept.templates
+            .values()
+            .all(|t| !strings(&t["container"]["args"])
+                .contains(&"delete-pipeline-volume".to_owned()))
+    );
+}
