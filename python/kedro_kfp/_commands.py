@@ -92,6 +92,11 @@ def remote(ctx: click.Context, group: str, command: str, env: str | None, flags:
     sys.exit(_call_binary(args, stdin=snapshot.encode("utf-8")))
 
 
+def binary_only(args: list[str]) -> NoReturn:
+    """``kedro-kfp ARGS`` for commands that need nothing from the project."""
+    sys.exit(_call_binary(args, stdin=None))
+
+
 def write_snapshot(ctx: click.Context, env: str | None, output: str) -> None:
     data = (_snapshot_json(ctx, env) + "\n").encode("utf-8")
     if output == "-":

@@ -332,6 +332,16 @@ def run_once(
     _commands.remote(ctx, "kubeflow", "run-once", _commands.resolve_env(ctx, env), flags)
 
 
+@kubeflow.command(name="delete-pipeline-volume")
+@click.argument("name")
+@click.option("--namespace", default=None, help="Namespace (default: the pod's).")
+def delete_pipeline_volume(name: str, namespace: str | None) -> None:
+    """Delete a run's data volume; the exit handler of a run runs this in the cluster."""
+    from kedro_kfp import _commands
+
+    _commands.binary_only(["kubeflow", "delete-pipeline-volume", name, *_flags(namespace=namespace)])
+
+
 def _ui_command(group: str) -> click.Command:
     @click.command(name="ui")
     @_env_option

@@ -101,6 +101,17 @@ pub(crate) enum KubeflowCommand {
     Ui(UiArgs),
     /// Compile, upload and start the pipeline as a single run in the configured experiment.
     RunOnce(RunOnceArgs),
+    /// Delete a run's data volume (what the exit handler runs in the cluster).
+    DeletePipelineVolume(DeleteVolumeArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct DeleteVolumeArgs {
+    /// The PersistentVolumeClaim's name.
+    pub name: String,
+    /// Namespace (default: the pod's, from its service account).
+    #[arg(long)]
+    pub namespace: Option<String>,
 }
 
 #[derive(Debug, Args)]

@@ -2,6 +2,7 @@
 //! printing, no config files; the binary decides what to show.
 
 pub mod kfp;
+pub mod kube;
 pub mod transport;
 
 pub use kfp::{ApiVersion, Kfp, PipelineInfo, RunSpec, RunState, Uploaded};
