@@ -168,6 +168,45 @@ def run_step(
         _fail(f"node failed: {_describe(exc)}")
 
 
+# The tag that ties the MLflow run to the pipeline run (docs 3.3).
+MLFLOW_RUN_TAG = "kubeflow_run_id"
+
+
+def mlflow_start(ctx: click.Context, env: str | None, run_id: str, output: str) -> None:
+    """Start one MLflow run for a pipeline run: the first step of a pipeline whose project
+    uses kedro-mlflow. Later steps get its id as ``MLFLOW_RUN_ID``, with which kedro-mlflow
+    (through MLflow) logs into this run instead of starting its own."""
+    from kedro.framework.session import KedroSession
+
+    metadata = _project_metadata(ctx)
+    os.environ[_RUN_ID_ENV_VAR] = run_id
+
+    def start() -> str:
+        import mlflow
+
+        with KedroSession.create(project_path=metadata.project_path, env=env) as session:
+            # kedro-mlflow's after_context_created hook sets the tracking URI and experiment.
+            context = session.load_context()
+            config = getattr(context, "mlflow", None)
+            if config is None:
+                raise RuntimeError("kedro-mlflow is not set up in this project (no mlflow.yml?)")
+            experiment = mlflow.set_experiment(config.tracking.experiment.name)
+            run = mlflow.start_run(
+                experiment_id=experiment.experiment_id,
+                run_name=config.tracking.run.name or None,
+                tags={MLFLOW_RUN_TAG: run_id},
+            )
+            mlflow.end_run()
+            return str(run.info.run_id)
+
+    mlflow_run_id = _load_project(start)
+    try:
+        Path(output).write_text(mlflow_run_id, encoding="utf-8")
+    except OSError as exc:
+        _fail(f"could not write {output}: {exc.strerror or exc}")
+    click.echo(f"Started MLflow run {mlflow_run_id} for pipeline run {run_id}", err=True)
+
+
 def _select_pipeline(pipeline: str) -> dict[str, Any]:
     """The ``KedroSession.run`` argument naming one pipeline, for every Kedro 1.x:
     later releases take ``pipeline_names`` and deprecate ``pipeline_name``."""

@@ -332,6 +332,23 @@ def run_once(
     _commands.remote(ctx, "kubeflow", "run-once", _commands.resolve_env(ctx, env), flags)
 
 
+@click.command(name="mlflow-start")
+@_env_option
+@click.argument("run_id")
+@click.option(
+    "--output",
+    default="/tmp/mlflow_run_id",
+    show_default=True,
+    help="File to write the MLflow run's id to (the step's output parameter).",
+)
+@click.pass_context
+def mlflow_start(ctx: click.Context, env: str | None, run_id: str, output: str) -> None:
+    """Start the MLflow run of a pipeline run (kedro-mlflow), tagged with RUN_ID."""
+    from kedro_kfp import _commands
+
+    _commands.mlflow_start(ctx, _commands.resolve_env(ctx, env), run_id, output)
+
+
 @kubeflow.command(name="delete-pipeline-volume")
 @click.argument("name")
 @click.option("--namespace", default=None, help="Namespace (default: the pod's).")
@@ -444,3 +461,4 @@ def step(
 for _group in (kubeflow, vertexai):
     _group.add_command(snapshot)
     _group.add_command(step)
+    _group.add_command(mlflow_start)
