@@ -138,6 +138,7 @@ def run_step(
     params: Sequence[tuple[str, str]],
     string_params: Sequence[tuple[str, str]],
     run_id: str | None,
+    mlflow: bool = False,
 ) -> None:
     """Run some nodes of a pipeline: what each pipeline step does in its container."""
     from kedro.framework.session import KedroSession
@@ -160,6 +161,12 @@ def run_step(
             runtime_params=runtime_params or None,
         )
     )
+    if mlflow:
+        try:
+            _resume_mlflow_run(session, run_id)
+        except Exception as exc:  # the project's hooks, MLflow's client
+            _print_traceback_if_debug()
+            _fail(f"cannot log into the pipeline run's MLflow run: {_describe(exc)}")
     try:
         with session:
             session.run(**_select_pipeline(pipeline), node_names=list(node_names) or None)
@@ -191,6 +198,10 @@ def mlflow_start(ctx: click.Context, env: str | None, run_id: str, output: str) 
             if config is None:
                 raise RuntimeError("kedro-mlflow is not set up in this project (no mlflow.yml?)")
             experiment = mlflow.set_experiment(config.tracking.experiment.name)
+            # A retried step finds the run it created the first time.
+            existing = _find_mlflow_run(config.tracking.experiment.name, run_id)
+            if existing is not None:
+                return existing
             run = mlflow.start_run(
                 experiment_id=experiment.experiment_id,
                 run_name=config.tracking.run.name or None,
@@ -205,6 +216,41 @@ def mlflow_start(ctx: click.Context, env: str | None, run_id: str, output: str) 
     except OSError as exc:
         _fail(f"could not write {output}: {exc.strerror or exc}")
     click.echo(f"Started MLflow run {mlflow_run_id} for pipeline run {run_id}", err=True)
+
+
+def _find_mlflow_run(experiment_name: str, run_id: str) -> str | None:
+    """The id of the MLflow run tagged with the pipeline run's id, if there is one."""
+    import mlflow
+
+    if "'" in run_id or "\\" in run_id:
+        raise ValueError(f"run id {run_id!r} cannot be searched for in MLflow")
+    runs = mlflow.search_runs(
+        experiment_names=[experiment_name],
+        filter_string=f"tags.{MLFLOW_RUN_TAG} = '{run_id}'",
+        output_format="list",
+        max_results=1,
+    )
+    return str(runs[0].info.run_id) if runs else None
+
+
+def _resume_mlflow_run(session: Any, run_id: str | None) -> None:
+    """Make kedro-mlflow log into the pipeline run's MLflow run (created by the
+    ``mlflow-start-run`` step) instead of starting one per step: MLflow resumes the run
+    named by ``MLFLOW_RUN_ID``."""
+    if os.environ.get("MLFLOW_RUN_ID"):
+        return
+    if not run_id:
+        raise RuntimeError("--mlflow needs --run-id")
+    context = session.load_context()  # kedro-mlflow's hook sets the tracking URI
+    config = getattr(context, "mlflow", None)
+    if config is None:
+        raise RuntimeError("kedro-mlflow is not set up in this project (no mlflow.yml?)")
+    found = _find_mlflow_run(config.tracking.experiment.name, run_id)
+    if found is None:
+        raise RuntimeError(
+            f"no MLflow run is tagged {MLFLOW_RUN_TAG}={run_id}: did the mlflow-start-run step run?"
+        )
+    os.environ["MLFLOW_RUN_ID"] = found
 
 
 def _select_pipeline(pipeline: str) -> dict[str, Any]:

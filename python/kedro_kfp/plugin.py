@@ -431,6 +431,11 @@ def snapshot(ctx: click.Context, env: str | None, output: str) -> None:
     help="The pipeline run's id, exposed to the Kedro config as KEDRO_CONFIG_RUN_ID.",
 )
 @click.option(
+    "--mlflow",
+    is_flag=True,
+    help="Log into the MLflow run that `mlflow-start RUN_ID` created (kedro-mlflow).",
+)
+@click.option(
     "--host-alias",
     "host_aliases",
     nargs=2,
@@ -449,13 +454,14 @@ def step(
     string_params: tuple[tuple[str, str], ...],
     run_id: str | None,
     host_aliases: tuple[tuple[str, str], ...],
+    mlflow: bool,
 ) -> None:
     """Run Kedro nodes inside a pipeline step's container."""
     from kedro_kfp import _commands
 
     env = _commands.resolve_env(ctx, env)
     _commands.add_host_aliases(host_aliases)
-    _commands.run_step(ctx, env, pipeline, node_names, params, string_params, run_id)
+    _commands.run_step(ctx, env, pipeline, node_names, params, string_params, run_id, mlflow)
 
 
 for _group in (kubeflow, vertexai):

@@ -33,6 +33,8 @@ if TYPE_CHECKING:
 SNAPSHOT_VERSION = 1
 # The plugin's config files; the binary merges them like non-parameter Kedro config.
 CONFIG_FILE_NAMES = ("kubeflow", "vertexai")
+# Key of kedro-mlflow's config files, when the project uses kedro-mlflow.
+MLFLOW_CONFIG = "mlflow"
 # What Kedro creates for a dataset that no catalog entry or pattern matches.
 UNCATALOGED_TYPE = "kedro.io.MemoryDataset"
 
@@ -199,7 +201,31 @@ def _config_files(context: KedroContext, project_root: Path) -> dict[str, Any]:
         ]
         if found:
             files[name] = [_config_file(path, project_root) for path in found]
+    mlflow = _mlflow_config_files(env_dirs, project_root)
+    if mlflow:
+        files[MLFLOW_CONFIG] = mlflow
     return files
+
+
+def _mlflow_config_files(env_dirs: list[Path], project_root: Path) -> list[dict[str, str]]:
+    """kedro-mlflow's config files when the project uses it (installed, hooks not disabled,
+    an mlflow.yml): compile then adds the step that starts the run's MLflow run."""
+    import importlib.util
+
+    if importlib.util.find_spec("kedro_mlflow") is None:
+        return []
+    disabled = set(getattr(settings, "DISABLE_HOOKS_FOR_PLUGINS", ()) or ())
+    if disabled & {"kedro-mlflow", "kedro_mlflow"}:
+        return []
+    return [
+        {
+            "path": PurePath(os.path.relpath(path, project_root)).as_posix(),
+            "content": path.read_text(encoding="utf-8"),
+        }
+        for env_dir in env_dirs
+        for path in (env_dir / "mlflow.yml", env_dir / "mlflow.yaml")
+        if path.is_file()
+    ]
 
 
 def _config_file(path: Path, project_root: Path) -> dict[str, str]:

@@ -127,15 +127,25 @@ def test_one_mlflow_run_holds_the_metrics_of_every_step(
     mlflow_run_id = id_file.read_text(encoding="utf-8")
     assert f"Started MLflow run {mlflow_run_id}" in started.stderr
 
-    # Two steps, two processes, as in the cluster: each gets the run's id.
-    for node in ("first", "second"):
-        step = run_kedro(
-            mlflow_project,
-            *["kubeflow", "step", "--pipeline", "metrics", "--node", node],
-            *["--run-id", PIPELINE_RUN_ID, "--param", "scale", "4"],
-            MLFLOW_RUN_ID=mlflow_run_id,
-        )
-        assert step.returncode == 0, step.stderr
+    # A retried mlflow-start-run step finds its run again.
+    again = run_kedro(
+        mlflow_project, "kubeflow", "mlflow-start", PIPELINE_RUN_ID, "--output", str(id_file)
+    )
+    assert again.returncode == 0, again.stderr
+    assert id_file.read_text(encoding="utf-8") == mlflow_run_id
+
+    # Two steps, two processes, as in the cluster. The compiled steps pass `--mlflow` and
+    # find the run by its tag; MLFLOW_RUN_ID set by hand works too.
+    common = ["kubeflow", "step", "--pipeline", "metrics", "--run-id", PIPELINE_RUN_ID]
+    first = run_kedro(
+        mlflow_project, *common, "--node", "first", "--mlflow", "--param", "scale", "4"
+    )
+    assert first.returncode == 0, first.stderr
+    second = run_kedro(
+        mlflow_project, *common, "--node", "second", "--param", "scale", "4",
+        MLFLOW_RUN_ID=mlflow_run_id,
+    )  # fmt: skip
+    assert second.returncode == 0, second.stderr
 
     client = mlflow.tracking.MlflowClient(tracking_uri=mlflow_server)
     experiment = client.get_experiment_by_name("demo-experiment")
@@ -160,3 +170,29 @@ def test_without_kedro_mlflow_config_mlflow_start_fails_in_one_line(
     assert result.stderr.strip().splitlines()[-1].startswith("error: could not load the Kedro project")
     assert not (tmp_path / "id").exists()
     assert os.environ.get("MLFLOW_RUN_ID") is None
+
+
+def test_mlflow_step_without_a_started_run_fails_in_one_line(
+    mlflow_project: Path, run_kedro: RunKedro
+) -> None:
+    result = run_kedro(
+        mlflow_project,
+        *["kubeflow", "step", "--pipeline", "metrics", "--node", "first"],
+        *["--run-id", "never-started", "--mlflow"],
+    )
+    assert result.returncode == 1
+    assert result.stderr.endswith(
+        "error: cannot log into the pipeline run's MLflow run: RuntimeError: no MLflow run "
+        "is tagged kubeflow_run_id=never-started: did the mlflow-start-run step run?\n"
+    )
+
+
+def test_the_snapshot_tells_compile_that_the_project_uses_kedro_mlflow(
+    mlflow_project: Path, run_kedro: RunKedro
+) -> None:
+    import json
+
+    result = run_kedro(mlflow_project, "kubeflow", "snapshot", "-o", "snap.json")
+    assert result.returncode == 0, result.stderr
+    snapshot = json.loads((mlflow_project / "snap.json").read_text(encoding="utf-8"))
+    assert [f["path"] for f in snapshot["config_files"]["mlflow"]] == ["conf/base/mlflow.yml"]

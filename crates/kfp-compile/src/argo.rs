@@ -25,6 +25,10 @@ const ON_EXIT: &str = "on-exit";
 /// With both an `on_exit_pipeline` and a volume to delete, `on-exit` is a DAG of these two.
 const ON_EXIT_PIPELINE: &str = "on-exit-pipeline";
 const DELETE_VOLUME: &str = "delete-pipeline-volume";
+/// First step when the project uses kedro-mlflow: one MLflow run for the pipeline run.
+const MLFLOW_START: &str = "mlflow-start-run";
+/// The snapshot's key for the project's kedro-mlflow config files.
+const MLFLOW_CONFIG: &str = "mlflow";
 /// kedro-kubeflow's default `ttl`: one week.
 const DEFAULT_TTL: u64 = 604_800;
 const DEFAULT_PULL_POLICY: &str = "IfNotPresent";
@@ -51,6 +55,7 @@ pub fn workflow(request: &CompileRequest<'_>) -> Result<Compiled, CompileError> 
         ON_EXIT,
         ON_EXIT_PIPELINE,
         DELETE_VOLUME,
+        MLFLOW_START,
     ]
     .map(str::to_owned)
     .into();
@@ -72,12 +77,18 @@ pub fn workflow(request: &CompileRequest<'_>) -> Result<Compiled, CompileError> 
         None => None,
     };
 
+    // kedro-mlflow in the project (docs 3.3): the snapshot carries its config files.
+    let mlflow = snapshot
+        .config_files
+        .get(MLFLOW_CONFIG)
+        .is_some_and(|files| !files.is_empty());
     let lowering = Lowering {
         snapshot,
         pipeline: request.pipeline,
         run,
         image,
         plan: &plan,
+        mlflow,
     };
     let volume_task = run.volume.as_ref().map(|volume| {
         if volume.skip_init {
@@ -99,14 +110,22 @@ pub fn workflow(request: &CompileRequest<'_>) -> Result<Compiled, CompileError> 
             name: step.name.clone(),
             template: step.name.clone(),
             dependencies: volume_task
-                .map(str::to_owned)
                 .into_iter()
+                .chain(mlflow.then_some(MLFLOW_START))
+                .map(str::to_owned)
                 .chain(step.dependencies.iter().cloned())
                 .collect(),
             arguments: argo::Arguments::default(),
             continue_on: None,
         })
         .chain(run.volume.as_ref().into_iter().flat_map(volume_tasks))
+        .chain(mlflow.then(|| argo::DagTask {
+            name: MLFLOW_START.to_owned(),
+            template: MLFLOW_START.to_owned(),
+            dependencies: Vec::new(),
+            arguments: argo::Arguments::default(),
+            continue_on: None,
+        }))
         .map(|task| (task.name.clone(), task))
         .collect::<BTreeMap<String, argo::DagTask>>();
     templates.push(argo::Template {
@@ -116,6 +135,9 @@ pub fn workflow(request: &CompileRequest<'_>) -> Result<Compiled, CompileError> 
         }),
         ..argo::Template::default()
     });
+    if mlflow {
+        templates.push(lowering.mlflow_start_template());
+    }
     if let Some(volume) = &run.volume {
         templates.push(volume_create_template(volume));
         if !volume.skip_init {
@@ -358,6 +380,8 @@ struct Lowering<'a> {
     run: &'a RunConfig,
     image: &'a str,
     plan: &'a Plan<'a>,
+    /// Steps log into the pipeline run's MLflow run.
+    mlflow: bool,
 }
 
 impl Lowering<'_> {
@@ -397,6 +421,30 @@ impl Lowering<'_> {
             name: VOLUME_INIT.to_owned(),
             container: Some(container),
             volumes: vec![data_volume()],
+            ..argo::Template::default()
+        }
+    }
+
+    /// `kedro kubeflow mlflow-start {{workflow.uid}}`: the MLflow run every step logs into,
+    /// found again by its `kubeflow_run_id` tag.
+    fn mlflow_start_template(&self) -> argo::Template {
+        let mut args = vec![
+            "kubeflow".to_owned(),
+            "mlflow-start".to_owned(),
+            "{{workflow.uid}}".to_owned(),
+        ];
+        if let Some(env) = self.snapshot.project.env.as_deref() {
+            args.extend(["--env".to_owned(), env.to_owned()]);
+        }
+        let mut metadata = argo::Metadata::default();
+        metadata.annotations.insert(
+            "pipelines.kubeflow.org/task_display_name".to_owned(),
+            MLFLOW_START.to_owned(),
+        );
+        argo::Template {
+            name: MLFLOW_START.to_owned(),
+            metadata,
+            container: Some(self.container(vec!["kedro".to_owned()], args)),
             ..argo::Template::default()
         }
     }
@@ -449,6 +497,7 @@ impl Lowering<'_> {
             run_id: "{{workflow.uid}}".to_owned(),
             parameters,
             host_aliases: Vec::new(),
+            mlflow: self.mlflow,
         };
         let args = command.arguments();
         let mut container = self.container(vec!["kedro".to_owned()], args);

@@ -211,6 +211,8 @@ pub(crate) struct StepCommand<'a> {
     pub parameters: Vec<(String, String, ValueEncoding)>,
     /// `/etc/hosts` entries (ip, hostnames).
     pub host_aliases: Vec<(String, Vec<String>)>,
+    /// Log into the MLflow run that the `mlflow-start-run` step created for the run id.
+    pub mlflow: bool,
 }
 
 impl StepCommand<'_> {
@@ -230,6 +232,9 @@ impl StepCommand<'_> {
             args.extend(["--node".to_owned(), node.name.clone()]);
         }
         args.extend(["--run-id".to_owned(), self.run_id.clone()]);
+        if self.mlflow {
+            args.push("--mlflow".to_owned());
+        }
         for (key, value, encoding) in &self.parameters {
             let flag = match encoding {
                 ValueEncoding::Json => "--param",

@@ -477,3 +477,56 @@ fn volume_without_keep_is_deleted_after_the_exit_pipeline_whatever_its_outcome()
                 .contains(&"delete-pipeline-volume".to_owned()))
     );
 }
+
+#[test]
+fn kedro_mlflow_adds_a_first_step_that_every_step_logs_through() {
+    let case = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/minimal");
+    let mut snapshot = snapshot(&case);
+    snapshot.config_files.insert(
+        "mlflow".to_owned(),
+        vec![kfp_snapshot::ConfigFile {
+            path: "conf/base/mlflow.yml".to_owned(),
+            content: "server:\n  mlflow_tracking_uri: http://mlflow:5000\n".to_owned(),
+        }],
+    );
+    let config = KubeflowConfig::load(&[config(&case, "kubeflow.yaml").expect("kubeflow.yaml")])
+        .expect("config");
+    let request = CompileRequest {
+        snapshot: &snapshot,
+        config: &config,
+        config_file: "conf/base/kubeflow.yaml",
+        pipeline: "__default__",
+        image: None,
+    };
+    let workflow = kfp_compile::argo::workflow(&request).expect("compile");
+    let (_, parsed) = parse(&kfp_yaml::to_string(&workflow.workflow).expect("yaml"));
+    let start = &parsed.templates["mlflow-start-run"]["container"];
+    assert_eq!(strings(&start["command"]), ["kedro"]);
+    assert_eq!(
+        &strings(&start["args"])[..3],
+        ["kubeflow", "mlflow-start", "{{workflow.uid}}"]
+    );
+    assert!(parsed.tasks["mlflow-start-run"]["dependencies"].is_null());
+    let steps: Vec<&Value> = parsed
+        .tasks
+        .values()
+        .filter(|task| task["name"] != "mlflow-start-run")
+        .collect();
+    assert!(!steps.is_empty());
+    for task in steps {
+        let dependencies = strings(&task["dependencies"]);
+        assert!(
+            dependencies.contains(&"mlflow-start-run".to_owned()),
+            "{task}"
+        );
+        let template = task["template"].as_str().expect("template");
+        let args = strings(&parsed.templates[template]["container"]["args"]);
+        if args.get(1).map(String::as_str) == Some("step") {
+            assert!(args.contains(&"--mlflow".to_owned()), "{args:?}");
+        }
+    }
+
+    // Without kedro-mlflow config, no such step and no flag.
+    let (_, plain) = compile(&case);
+    assert!(!plain.contains("mlflow"));
+}
