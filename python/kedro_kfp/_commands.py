@@ -139,6 +139,7 @@ def run_step(
     string_params: Sequence[tuple[str, str]],
     run_id: str | None,
     mlflow: bool = False,
+    memory_dir: str | None = None,
 ) -> None:
     """Run some nodes of a pipeline: what each pipeline step does in its container."""
     from kedro.framework.session import KedroSession
@@ -167,9 +168,16 @@ def run_step(
         except Exception as exc:  # the project's hooks, MLflow's client
             _print_traceback_if_debug()
             _fail(f"cannot log into the pipeline run's MLflow run: {_describe(exc)}")
+    extra: dict[str, Any] = {}
+    if memory_dir:
+        from kedro_kfp import memory
+
+        extra["runner"] = memory.runner(memory_dir, run_id or "no-run-id")
     try:
         with session:
-            session.run(**_select_pipeline(pipeline), node_names=list(node_names) or None)
+            session.run(
+                **_select_pipeline(pipeline), node_names=list(node_names) or None, **extra
+            )
     except Exception as exc:  # Kedro has logged the node's error already
         _print_traceback_if_debug()
         _fail(f"node failed: {_describe(exc)}")

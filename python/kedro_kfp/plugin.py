@@ -436,6 +436,12 @@ def snapshot(ctx: click.Context, env: str | None, output: str) -> None:
     help="Log into the MLflow run that `mlflow-start RUN_ID` created (kedro-mlflow).",
 )
 @click.option(
+    "--memory-dir",
+    default=None,
+    metavar="DIR",
+    help="Store datasets Kedro keeps in memory under DIR/RUN_ID (a path or fsspec URL).",
+)
+@click.option(
     "--host-alias",
     "host_aliases",
     nargs=2,
@@ -455,13 +461,16 @@ def step(
     run_id: str | None,
     host_aliases: tuple[tuple[str, str], ...],
     mlflow: bool,
+    memory_dir: str | None,
 ) -> None:
     """Run Kedro nodes inside a pipeline step's container."""
     from kedro_kfp import _commands
 
     env = _commands.resolve_env(ctx, env)
     _commands.add_host_aliases(host_aliases)
-    _commands.run_step(ctx, env, pipeline, node_names, params, string_params, run_id, mlflow)
+    _commands.run_step(
+        ctx, env, pipeline, node_names, params, string_params, run_id, mlflow, memory_dir
+    )
 
 
 for _group in (kubeflow, vertexai):
