@@ -29,6 +29,8 @@ const DELETE_VOLUME: &str = "delete-pipeline-volume";
 const MLFLOW_START: &str = "mlflow-start-run";
 /// The snapshot's key for the project's kedro-mlflow config files.
 const MLFLOW_CONFIG: &str = "mlflow";
+/// Directory of the data volume where datasets kept in memory are stored between steps.
+const MEMORY_DIR: &str = ".kedro-kfp-memory";
 /// kedro-kubeflow's default `ttl`: one week.
 const DEFAULT_TTL: u64 = 604_800;
 const DEFAULT_PULL_POLICY: &str = "IfNotPresent";
@@ -82,6 +84,15 @@ pub fn workflow(request: &CompileRequest<'_>) -> Result<Compiled, CompileError> 
         .config_files
         .get(MLFLOW_CONFIG)
         .is_some_and(|files| !files.is_empty());
+    // Datasets kept in memory go to the data volume between steps, when asked for.
+    let store_memory = run.store_memory_datasets == Some(true);
+    if store_memory && run.volume.is_none() {
+        return Err(CompileError::InvalidValue {
+            config_file: request.config_file.to_owned(),
+            key: "run_config.store_memory_datasets".to_owned(),
+            message: "stores datasets on the data volume: set `run_config.volume` too".to_owned(),
+        });
+    }
     let lowering = Lowering {
         snapshot,
         pipeline: request.pipeline,
@@ -89,6 +100,7 @@ pub fn workflow(request: &CompileRequest<'_>) -> Result<Compiled, CompileError> 
         image,
         plan: &plan,
         mlflow,
+        memory_dir: store_memory.then(|| format!("{DATA_MOUNT}/{MEMORY_DIR}")),
     };
     let volume_task = run.volume.as_ref().map(|volume| {
         if volume.skip_init {
@@ -213,7 +225,10 @@ pub fn workflow(request: &CompileRequest<'_>) -> Result<Compiled, CompileError> 
             templates,
         },
     };
-    let summary = plan.summary(snapshot, request.pipeline)?;
+    let mut summary = plan.summary(snapshot, request.pipeline)?;
+    if store_memory {
+        summary.memory_crossings.clear(); // stored on the volume: nothing to warn about
+    }
     Ok(Compiled { workflow, summary })
 }
 
@@ -382,6 +397,8 @@ struct Lowering<'a> {
     plan: &'a Plan<'a>,
     /// Steps log into the pipeline run's MLflow run.
     mlflow: bool,
+    /// `--memory-dir` of every step.
+    memory_dir: Option<String>,
 }
 
 impl Lowering<'_> {
@@ -498,6 +515,7 @@ impl Lowering<'_> {
             parameters,
             host_aliases: Vec::new(),
             mlflow: self.mlflow,
+            memory_dir: self.memory_dir.clone(),
         };
         let args = command.arguments();
         let mut container = self.container(vec!["kedro".to_owned()], args);

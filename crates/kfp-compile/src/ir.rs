@@ -486,8 +486,9 @@ impl Lowering<'_, '_> {
             run_id: input_placeholder(RUN_ID_INPUT),
             parameters,
             host_aliases,
-            // The mlflow-start-run task is Argo-only for now.
+            // The mlflow-start-run task and stored memory datasets are Argo-only for now.
             mlflow: false,
+            memory_dir: None,
         };
 
         // A group has no single node to look up: it gets the `__default__` entries.

@@ -213,6 +213,8 @@ pub(crate) struct StepCommand<'a> {
     pub host_aliases: Vec<(String, Vec<String>)>,
     /// Log into the MLflow run that the `mlflow-start-run` step created for the run id.
     pub mlflow: bool,
+    /// Where datasets kept in memory are stored between steps (`--memory-dir`).
+    pub memory_dir: Option<String>,
 }
 
 impl StepCommand<'_> {
@@ -234,6 +236,9 @@ impl StepCommand<'_> {
         args.extend(["--run-id".to_owned(), self.run_id.clone()]);
         if self.mlflow {
             args.push("--mlflow".to_owned());
+        }
+        if let Some(dir) = &self.memory_dir {
+            args.extend(["--memory-dir".to_owned(), dir.clone()]);
         }
         for (key, value, encoding) in &self.parameters {
             let flag = match encoding {

@@ -530,3 +530,56 @@ fn kedro_mlflow_adds_a_first_step_that_every_step_logs_through() {
     let (_, plain) = compile(&case);
     assert!(!plain.contains("mlflow"));
 }
+
+fn compile_with(case: &str, extra: &str) -> Result<kfp_compile::argo::Compiled, String> {
+    let case = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(case);
+    let snapshot = snapshot(&case);
+    let mut file = config(&case, "kubeflow.yaml").expect("kubeflow.yaml");
+    file.content = file
+        .content
+        .replace("run_config:\n", &format!("run_config:\n{extra}"));
+    let config = KubeflowConfig::load(&[file]).expect("config");
+    let request = CompileRequest {
+        snapshot: &snapshot,
+        config: &config,
+        config_file: "conf/base/kubeflow.yaml",
+        pipeline: "__default__",
+        image: None,
+    };
+    kfp_compile::argo::workflow(&request).map_err(|error| error.to_string())
+}
+
+#[test]
+fn stored_memory_datasets_go_to_the_volume_and_are_not_reported() {
+    let plain = compile_with("features", "").expect("compile");
+    assert!(
+        !plain.summary.memory_crossings.is_empty(),
+        "the fixture has crossings"
+    );
+
+    let stored = compile_with("features", "  store_memory_datasets: true\n").expect("compile");
+    assert!(stored.summary.memory_crossings.is_empty());
+    let (_, parsed) = parse(&kfp_yaml::to_string(&stored.workflow).expect("yaml"));
+    let steps: Vec<Vec<String>> = parsed
+        .templates
+        .values()
+        .map(|t| strings(&t["container"]["args"]))
+        .filter(|args| args.get(1).map(String::as_str) == Some("step"))
+        .collect();
+    assert!(!steps.is_empty());
+    for args in steps {
+        let at = args
+            .iter()
+            .position(|a| a == "--memory-dir")
+            .expect("--memory-dir");
+        assert_eq!(args[at + 1], "/home/kedro/data/.kedro-kfp-memory");
+    }
+
+    let error = compile_with("minimal", "  store_memory_datasets: true\n").expect_err("no volume");
+    assert_eq!(
+        error,
+        "conf/base/kubeflow.yaml: `run_config.store_memory_datasets`: stores datasets on the data volume: set `run_config.volume` too"
+    );
+}
