@@ -583,3 +583,59 @@ fn stored_memory_datasets_go_to_the_volume_and_are_not_reported() {
         "conf/base/kubeflow.yaml: `run_config.store_memory_datasets`: stores datasets on the data volume: set `run_config.volume` too"
     );
 }
+
+#[test]
+fn stored_memory_datasets_in_the_ir_go_under_the_volume_or_the_vertex_root() {
+    let case = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/minimal");
+    let snapshot = snapshot(&case);
+    let mut file = config(&case, "vertexai.yaml").expect("vertexai.yaml");
+    file.content = file.content.replace(
+        "run_config:\n",
+        "run_config:\n  store_memory_datasets: true\n",
+    );
+    let vertex = kfp_config::VertexConfig::load(&[file.clone()]).expect("vertex config");
+    let request = kfp_compile::ir::IrRequest::for_vertex(
+        &snapshot,
+        &vertex,
+        "conf/base/vertexai.yaml",
+        "__default__",
+        None,
+    )
+    .expect("request");
+    assert_eq!(
+        request.memory_dir.as_deref(),
+        Some("gs://demo-bucket/pipelines/.kedro-kfp-memory")
+    );
+    let compiled = kfp_compile::ir::pipeline_spec(&request).expect("compile");
+    let json = serde_json::to_value(&compiled.spec).expect("json");
+    let executors = json["deploymentSpec"]["executors"]
+        .as_object()
+        .expect("executors");
+    assert!(!executors.is_empty());
+    for executor in executors.values() {
+        let args = strings(&executor["container"]["args"]);
+        let at = args
+            .iter()
+            .position(|a| a == "--memory-dir")
+            .expect("--memory-dir");
+        assert_eq!(args[at + 1], "gs://demo-bucket/pipelines/.kedro-kfp-memory");
+    }
+
+    // Without a root there is nowhere to store them: one error naming the key.
+    file.content = file.content.replace("  root: demo-bucket/pipelines\n", "");
+    let vertex = kfp_config::VertexConfig::load(&[file]).expect("vertex config");
+    let error = kfp_compile::ir::IrRequest::for_vertex(
+        &snapshot,
+        &vertex,
+        "conf/base/vertexai.yaml",
+        "__default__",
+        None,
+    )
+    .expect_err("no root");
+    assert!(
+        error
+            .to_string()
+            .contains("`run_config.store_memory_datasets`: stores datasets under the root"),
+        "{error}"
+    );
+}
