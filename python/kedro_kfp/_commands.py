@@ -8,6 +8,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import sys
 import traceback
 from collections.abc import Callable, Sequence
@@ -92,6 +93,11 @@ def remote(ctx: click.Context, group: str, command: str, env: str | None, flags:
     sys.exit(_call_binary(args, stdin=snapshot.encode("utf-8")))
 
 
+def binary_only(args: list[str]) -> NoReturn:
+    """``kedro-kfp ARGS`` for commands that need nothing from the project."""
+    sys.exit(_call_binary(args, stdin=None))
+
+
 def write_snapshot(ctx: click.Context, env: str | None, output: str) -> None:
     data = (_snapshot_json(ctx, env) + "\n").encode("utf-8")
     if output == "-":
@@ -133,6 +139,8 @@ def run_step(
     params: Sequence[tuple[str, str]],
     string_params: Sequence[tuple[str, str]],
     run_id: str | None,
+    mlflow: bool = False,
+    memory_dir: str | None = None,
 ) -> None:
     """Run some nodes of a pipeline: what each pipeline step does in its container."""
     from kedro.framework.session import KedroSession
@@ -141,6 +149,9 @@ def run_step(
     # Keys are top-level parameter keys, dots included: no dotted-path expansion.
     runtime_params: dict[str, Any] = {key: _decode_param(value) for key, value in params}
     runtime_params.update(string_params)  # verbatim: KFP v2 renders STRING parameters raw
+    # Kedro merges runtime parameters into the config through OmegaConf, which would
+    # resolve any `${...}` inside a value: escape them so every value arrives verbatim.
+    runtime_params = {key: _escape_interpolations(value) for key, value in runtime_params.items()}
     if run_id:
         # The config the session loads may read it, so it must be set before the session
         # is created.
@@ -152,12 +163,103 @@ def run_step(
             runtime_params=runtime_params or None,
         )
     )
+    if mlflow:
+        try:
+            _resume_mlflow_run(session, run_id)
+        except Exception as exc:  # the project's hooks, MLflow's client
+            _print_traceback_if_debug()
+            _fail(f"cannot log into the pipeline run's MLflow run: {_describe(exc)}")
+    extra: dict[str, Any] = {}
+    if memory_dir:
+        from kedro_kfp import memory
+
+        extra["runner"] = memory.runner(memory_dir, run_id or "no-run-id")
     try:
         with session:
-            session.run(**_select_pipeline(pipeline), node_names=list(node_names) or None)
+            session.run(
+                **_select_pipeline(pipeline), node_names=list(node_names) or None, **extra
+            )
     except Exception as exc:  # Kedro has logged the node's error already
         _print_traceback_if_debug()
         _fail(f"node failed: {_describe(exc)}")
+
+
+# The tag that ties the MLflow run to the pipeline run (docs 3.3).
+MLFLOW_RUN_TAG = "kubeflow_run_id"
+
+
+def mlflow_start(ctx: click.Context, env: str | None, run_id: str, output: str) -> None:
+    """Start one MLflow run for a pipeline run: the first step of a pipeline whose project
+    uses kedro-mlflow. Later steps get its id as ``MLFLOW_RUN_ID``, with which kedro-mlflow
+    (through MLflow) logs into this run instead of starting its own."""
+    from kedro.framework.session import KedroSession
+
+    metadata = _project_metadata(ctx)
+    os.environ[_RUN_ID_ENV_VAR] = run_id
+
+    def start() -> str:
+        import mlflow
+
+        with KedroSession.create(project_path=metadata.project_path, env=env) as session:
+            # kedro-mlflow's after_context_created hook sets the tracking URI and experiment.
+            context = session.load_context()
+            config = getattr(context, "mlflow", None)
+            if config is None:
+                raise RuntimeError("kedro-mlflow is not set up in this project (no mlflow.yml?)")
+            experiment = mlflow.set_experiment(config.tracking.experiment.name)
+            # A retried step finds the run it created the first time.
+            existing = _find_mlflow_run(config.tracking.experiment.name, run_id)
+            if existing is not None:
+                return existing
+            run = mlflow.start_run(
+                experiment_id=experiment.experiment_id,
+                run_name=config.tracking.run.name or None,
+                tags={MLFLOW_RUN_TAG: run_id},
+            )
+            mlflow.end_run()
+            return str(run.info.run_id)
+
+    mlflow_run_id = _load_project(start)
+    try:
+        Path(output).write_text(mlflow_run_id, encoding="utf-8")
+    except OSError as exc:
+        _fail(f"could not write {output}: {exc.strerror or exc}")
+    click.echo(f"Started MLflow run {mlflow_run_id} for pipeline run {run_id}", err=True)
+
+
+def _find_mlflow_run(experiment_name: str, run_id: str) -> str | None:
+    """The id of the MLflow run tagged with the pipeline run's id, if there is one."""
+    import mlflow
+
+    if "'" in run_id or "\\" in run_id:
+        raise ValueError(f"run id {run_id!r} cannot be searched for in MLflow")
+    runs = mlflow.search_runs(
+        experiment_names=[experiment_name],
+        filter_string=f"tags.{MLFLOW_RUN_TAG} = '{run_id}'",
+        output_format="list",
+        max_results=1,
+    )
+    return str(runs[0].info.run_id) if runs else None
+
+
+def _resume_mlflow_run(session: Any, run_id: str | None) -> None:
+    """Make kedro-mlflow log into the pipeline run's MLflow run (created by the
+    ``mlflow-start-run`` step) instead of starting one per step: MLflow resumes the run
+    named by ``MLFLOW_RUN_ID``."""
+    if os.environ.get("MLFLOW_RUN_ID"):
+        return
+    if not run_id:
+        raise RuntimeError("--mlflow needs --run-id")
+    context = session.load_context()  # kedro-mlflow's hook sets the tracking URI
+    config = getattr(context, "mlflow", None)
+    if config is None:
+        raise RuntimeError("kedro-mlflow is not set up in this project (no mlflow.yml?)")
+    found = _find_mlflow_run(config.tracking.experiment.name, run_id)
+    if found is None:
+        raise RuntimeError(
+            f"no MLflow run is tagged {MLFLOW_RUN_TAG}={run_id}: did the mlflow-start-run step run?"
+        )
+    os.environ["MLFLOW_RUN_ID"] = found
 
 
 def _select_pipeline(pipeline: str) -> dict[str, Any]:
@@ -179,6 +281,20 @@ def _decode_param(text: str) -> Any:
         return json.loads(text)
     except ValueError:
         return text
+
+
+def _escape_interpolations(value: Any) -> Any:
+    """``value`` with every ``${`` in its strings escaped for OmegaConf (``\\${``, the
+    backslashes before it doubled), which then resolves it back to the original text."""
+    if isinstance(value, str):
+        if "${" not in value:
+            return value  # OmegaConf leaves strings without interpolations alone
+        return re.sub(r"(\\*)\$\{", lambda match: match.group(1) * 2 + "\\${", value)
+    if isinstance(value, dict):
+        return {key: _escape_interpolations(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_escape_interpolations(item) for item in value]
+    return value
 
 
 def _snapshot_json(ctx: click.Context, env: str | None) -> str:

@@ -28,6 +28,7 @@ def _env_option(func: _F) -> _F:
 # Options several commands share, declared once.
 _image_option = click.option("-i", "--image", default=None, help="Image the steps run (overrides the config).")
 _json_option = click.option("--json", "as_json", is_flag=True, help="Print the result as JSON on stdout.")
+_force_option = click.option("--force", is_flag=True, help="Overwrite files that exist.")
 _param_option = click.option(
     "--param",
     "params",
@@ -131,13 +132,13 @@ def vertexai(env: str | None, verbose: int) -> None:
     is_flag=True,
     help="Also write GitHub Actions workflows that build and run the pipeline.",
 )
+@_force_option
 @click.pass_context
-def init(ctx: click.Context, host: str, with_github_actions: bool) -> None:
+def init(ctx: click.Context, host: str, with_github_actions: bool, force: bool) -> None:
     """Create the kubeflow.yaml config for the Kubeflow Pipelines at HOST."""
     from kedro_kfp import _commands
 
-    flags = ["--with-github-actions"] if with_github_actions else []
-    _commands.init(ctx, "kubeflow", [host], flags)
+    _commands.init(ctx, "kubeflow", [host], _flags(with_github_actions=with_github_actions, force=force))
 
 
 def _compile_options(default_output: str) -> Callable[[_F], _F]:
@@ -190,12 +191,21 @@ def compile_(
 @vertexai.command(name="init")
 @click.argument("project_id")
 @click.argument("region")
+@click.option(
+    "--with-github-actions",
+    is_flag=True,
+    help="Also write GitHub Actions workflows that build and run the pipeline.",
+)
+@_force_option
 @click.pass_context
-def vertexai_init(ctx: click.Context, project_id: str, region: str) -> None:
+def vertexai_init(
+    ctx: click.Context, project_id: str, region: str, with_github_actions: bool, force: bool
+) -> None:
     """Create the vertexai.yaml config for Vertex AI Pipelines in PROJECT_ID and REGION."""
     from kedro_kfp import _commands
 
-    _commands.init(ctx, "vertexai", [project_id, region])
+    flags = _flags(with_github_actions=with_github_actions, force=force)
+    _commands.init(ctx, "vertexai", [project_id, region], flags)
 
 
 @vertexai.command(name="compile")
@@ -398,6 +408,33 @@ def schedule(
     _commands.remote(ctx, "kubeflow", "schedule", _commands.resolve_env(ctx, env), flags)
 
 
+@click.command(name="mlflow-start")
+@_env_option
+@click.argument("run_id")
+@click.option(
+    "--output",
+    default="/tmp/mlflow_run_id",
+    show_default=True,
+    help="File to write the MLflow run's id to (the step's output parameter).",
+)
+@click.pass_context
+def mlflow_start(ctx: click.Context, env: str | None, run_id: str, output: str) -> None:
+    """Start the MLflow run of a pipeline run (kedro-mlflow), tagged with RUN_ID."""
+    from kedro_kfp import _commands
+
+    _commands.mlflow_start(ctx, _commands.resolve_env(ctx, env), run_id, output)
+
+
+@kubeflow.command(name="delete-pipeline-volume")
+@click.argument("name")
+@click.option("--namespace", default=None, help="Namespace (default: the pod's).")
+def delete_pipeline_volume(name: str, namespace: str | None) -> None:
+    """Delete a run's data volume; the exit handler of a run runs this in the cluster."""
+    from kedro_kfp import _commands
+
+    _commands.binary_only(["kubeflow", "delete-pipeline-volume", name, *_flags(namespace=namespace)])
+
+
 def _ui_command(group: str) -> click.Command:
     @click.command(name="ui")
     @_env_option
@@ -470,6 +507,17 @@ def snapshot(ctx: click.Context, env: str | None, output: str) -> None:
     help="The pipeline run's id, exposed to the Kedro config as KEDRO_CONFIG_RUN_ID.",
 )
 @click.option(
+    "--mlflow",
+    is_flag=True,
+    help="Log into the MLflow run that `mlflow-start RUN_ID` created (kedro-mlflow).",
+)
+@click.option(
+    "--memory-dir",
+    default=None,
+    metavar="DIR",
+    help="Store datasets Kedro keeps in memory under DIR/RUN_ID (a path or fsspec URL).",
+)
+@click.option(
     "--host-alias",
     "host_aliases",
     nargs=2,
@@ -488,15 +536,20 @@ def step(
     string_params: tuple[tuple[str, str], ...],
     run_id: str | None,
     host_aliases: tuple[tuple[str, str], ...],
+    mlflow: bool,
+    memory_dir: str | None,
 ) -> None:
     """Run Kedro nodes inside a pipeline step's container."""
     from kedro_kfp import _commands
 
     env = _commands.resolve_env(ctx, env)
     _commands.add_host_aliases(host_aliases)
-    _commands.run_step(ctx, env, pipeline, node_names, params, string_params, run_id)
+    _commands.run_step(
+        ctx, env, pipeline, node_names, params, string_params, run_id, mlflow, memory_dir
+    )
 
 
 for _group in (kubeflow, vertexai):
     _group.add_command(snapshot)
     _group.add_command(step)
+    _group.add_command(mlflow_start)

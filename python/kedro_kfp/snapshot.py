@@ -25,6 +25,8 @@ from kedro.io.catalog_config_resolver import (
     CatalogConfigResolver,
 )
 
+from kedro_kfp import config_hook
+
 if TYPE_CHECKING:
     from kedro.framework.context import KedroContext
     from kedro.pipeline import Pipeline
@@ -32,6 +34,8 @@ if TYPE_CHECKING:
 SNAPSHOT_VERSION = 1
 # The plugin's config files; the binary merges them like non-parameter Kedro config.
 CONFIG_FILE_NAMES = ("kubeflow", "vertexai")
+# Key of kedro-mlflow's config files, when the project uses kedro-mlflow.
+MLFLOW_CONFIG = "mlflow"
 # What Kedro creates for a dataset that no catalog entry or pattern matches.
 UNCATALOGED_TYPE = "kedro.io.MemoryDataset"
 
@@ -205,14 +209,42 @@ def _config_files(context: KedroContext, project_root: Path) -> dict[str, Any]:
             if path.is_file()
         ]
         if found:
-            files[name] = [
-                {
-                    "path": PurePath(os.path.relpath(path, project_root)).as_posix(),
-                    "content": path.read_text(encoding="utf-8"),
-                }
-                for path in found
-            ]
+            files[name] = [_config_file(path, project_root) for path in found]
+    mlflow = _mlflow_config_files(env_dirs, project_root)
+    if mlflow:
+        files[MLFLOW_CONFIG] = mlflow
     return files
+
+
+def _mlflow_config_files(env_dirs: list[Path], project_root: Path) -> list[dict[str, str]]:
+    """kedro-mlflow's config files when the project uses it (installed, hooks not disabled,
+    an mlflow.yml): compile then adds the step that starts the run's MLflow run."""
+    import importlib.util
+
+    if importlib.util.find_spec("kedro_mlflow") is None:
+        return []
+    disabled = set(getattr(settings, "DISABLE_HOOKS_FOR_PLUGINS", ()) or ())
+    if disabled & {"kedro-mlflow", "kedro_mlflow"}:
+        return []
+    return [
+        {
+            "path": PurePath(os.path.relpath(path, project_root)).as_posix(),
+            "content": path.read_text(encoding="utf-8"),
+        }
+        for env_dir in env_dirs
+        for path in (env_dir / "mlflow.yml", env_dir / "mlflow.yaml")
+        if path.is_file()
+    ]
+
+
+def _config_file(path: Path, project_root: Path) -> dict[str, str]:
+    """One plugin config file, its ``${name}`` placeholders substituted from the
+    ``KEDRO_CONFIG_<NAME>`` variables (docs 2.2.1) unless that is turned off."""
+    relative = PurePath(os.path.relpath(path, project_root)).as_posix()
+    content = path.read_text(encoding="utf-8")
+    if not config_hook.disabled():
+        content = config_hook.render_plain(content, relative)
+    return {"path": relative, "content": content}
 
 
 def _env_dirs(context: KedroContext) -> list[Path]:

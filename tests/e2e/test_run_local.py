@@ -105,9 +105,11 @@ def test_a_failing_step_stops_the_run_and_shows_its_log(fresh_venv, example, tmp
     assert "error: step `preprocess_shuttles_node` failed" in result.stderr, result.stderr
     assert "  | " in result.stderr and "the shuttles are late" in result.stderr
     assert "hint: full log: " in result.stderr
-    # Nothing downstream ran; the exit handler (notify) did.
+    # Nothing downstream ran; the exit handler's pipeline (notify) did, and the volume's
+    # deletion was skipped: a local run keeps it.
     assert "1 failed" in result.stderr
-    assert (run_dir / "logs" / "on-exit.log").exists()
+    assert (run_dir / "logs" / "on-exit-pipeline.log").exists()
+    assert (run_dir / "volume").is_dir()
     assert not (run_dir / "logs" / "create-model-input-table-node.log").exists()
 
 

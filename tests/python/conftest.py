@@ -29,6 +29,9 @@ _ENTRY_POINTS = """\
 [kedro.project_commands]
 kubeflow = kedro_kfp.plugin:kubeflow_commands
 vertexai = kedro_kfp.plugin:vertexai_commands
+
+[kedro.hooks]
+kedro_kfp_config = kedro_kfp.config_hook:config_hook
 """
 
 

@@ -50,8 +50,9 @@ def test_command_tree() -> None:
     vertexai = vertexai_commands.commands["vertexai"]
     assert set(kubeflow.commands) == {
         "init", "compile", "run-local", "snapshot", "step", "list-pipelines", "upload-pipeline", "ui", "run-once", "schedule",
+        "delete-pipeline-volume", "mlflow-start",
     }
-    assert set(vertexai.commands) == {"init", "compile", "run-local", "snapshot", "step", "ui"}
+    assert set(vertexai.commands) == {"init", "compile", "run-local", "snapshot", "step", "ui", "mlflow-start"}
     # One implementation serves both groups.
     assert vertexai.commands["step"] is kubeflow.commands["step"]
     for command in [*kubeflow.commands.values(), *vertexai.commands.values(), kubeflow, vertexai]:

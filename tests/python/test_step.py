@@ -24,6 +24,9 @@ AWKWARD_VALUES: dict[str, Any] = {
     "flag": False,
     "empty": "",
     "dotted.key": {"stays": "top-level"},
+    # OmegaConf syntax stays text: no env lookup, no reference, escapes kept as typed.
+    "interpolations": "${oc.env:HOME} ${scale} \\${scale} \\\\${x} ${globals:y} $${z}}",
+    "nested_interpolation": {"k": ["${runtime_params:scale}", "${", "x\\"]},
 }
 
 

@@ -108,6 +108,17 @@ pub(crate) enum KubeflowCommand {
     /// Run the newest uploaded version of the pipeline on a cron schedule (replacing the
     /// recurring run of the same name).
     Schedule(ScheduleArgs),
+    /// Delete a run's data volume (what the exit handler runs in the cluster).
+    DeletePipelineVolume(DeleteVolumeArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct DeleteVolumeArgs {
+    /// The PersistentVolumeClaim's name.
+    pub name: String,
+    /// Namespace (default: the pod's, from its service account).
+    #[arg(long)]
+    pub namespace: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -132,6 +143,10 @@ pub(crate) struct ProjectArgs {
     /// Overwrite an existing file.
     #[arg(long)]
     pub force: bool,
+    /// Also write GitHub Actions workflows (`.github/workflows/`): on push, build the image
+    /// and run the pipeline once; on merge to main, build, upload and schedule it.
+    #[arg(long)]
+    pub with_github_actions: bool,
 }
 
 #[derive(Debug, Args)]

@@ -378,6 +378,35 @@ fn vertex_errors_are_one_line_with_hints() {
 }
 
 #[test]
+fn init_with_github_actions_writes_both_workflows() {
+    let dir = workdir("minimal");
+    let init = [
+        "kubeflow",
+        "init",
+        "https://kfp.example.com/pipeline",
+        "--project-name",
+        "Demo",
+        "--package-name",
+        "demo",
+        "--with-github-actions",
+    ];
+    let output = kedro_kfp(dir.path(), &init, None);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let workflows = dir.path().join(".github/workflows");
+    let on_push = std::fs::read_to_string(workflows.join("on-push.yml")).expect("written");
+    let on_merge =
+        std::fs::read_to_string(workflows.join("on-merge-to-main.yml")).expect("written");
+    assert!(on_push.contains("run: kedro kubeflow run-once --image \"$IMAGE\""));
+    assert!(on_merge.contains("run: kedro kubeflow upload-pipeline --image \"$IMAGE\""));
+    assert!(on_merge.contains("run: kedro kubeflow schedule"));
+    // Without the flag, no workflow is written.
+    let plain = workdir("minimal");
+    let output = kedro_kfp(plain.path(), &init[..7], None);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    assert!(!plain.path().join(".github").exists());
+}
+
+#[test]
 fn vertex_init_writes_a_config_that_compiles() {
     let dir = workdir("minimal");
     let init = [

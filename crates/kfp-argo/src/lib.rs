@@ -209,6 +209,16 @@ pub struct DagTask {
     /// Parameter values for the template's inputs.
     #[serde(skip_serializing_if = "Arguments::is_empty")]
     pub arguments: Arguments,
+    /// Let the tasks that depend on this one run even when it fails.
+    #[serde(rename = "continueOn", skip_serializing_if = "Option::is_none")]
+    pub continue_on: Option<ContinueOn>,
+}
+
+/// `ContinueOn`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ContinueOn {
+    /// Dependants run after this task failed.
+    pub failed: bool,
 }
 
 /// A container in exec form: `command` and `args` are argv, never a shell string.

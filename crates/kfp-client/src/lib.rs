@@ -3,6 +3,7 @@
 
 pub mod dex;
 pub mod kfp;
+pub mod kube;
 pub mod transport;
 
 pub use kfp::{ApiVersion, Kfp, PipelineInfo, RecurringRunSpec, RunSpec, RunState, Uploaded};

@@ -212,7 +212,24 @@ impl Transport {
     /// A transport for `base` (scheme, host and any path prefix, e.g.
     /// `https://kubeflow.example.com/pipeline`). `backoff` is the first wait between tries.
     pub fn new(base: &str, auth: Auth, backoff: Duration) -> Result<Self, ApiError> {
-        let client = Client::builder()
+        Self::with_root_certificate(base, auth, backoff, None)
+    }
+
+    /// Like [`Transport::new`], also trusting the CA certificate `ca_pem` (PEM), e.g. the
+    /// cluster CA a pod gets with its service-account token.
+    pub fn with_root_certificate(
+        base: &str,
+        auth: Auth,
+        backoff: Duration,
+        ca_pem: Option<&[u8]>,
+    ) -> Result<Self, ApiError> {
+        let mut builder = Client::builder();
+        if let Some(pem) = ca_pem {
+            let certificate = reqwest::Certificate::from_pem(pem)
+                .map_err(|error| ApiError::Setup(format!("bad CA certificate: {error}")))?;
+            builder = builder.add_root_certificate(certificate);
+        }
+        let client = builder
             .connect_timeout(CONNECT_TIMEOUT)
             .user_agent(concat!("kedro-kfp/", env!("CARGO_PKG_VERSION")))
             .build()

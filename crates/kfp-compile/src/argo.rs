@@ -22,6 +22,15 @@ const VOLUME_CREATE: &str = "data-volume-create";
 const VOLUME_INIT: &str = "data-volume-init";
 const VOLUME_NAME: &str = "data-volume";
 const ON_EXIT: &str = "on-exit";
+/// With both an `on_exit_pipeline` and a volume to delete, `on-exit` is a DAG of these two.
+const ON_EXIT_PIPELINE: &str = "on-exit-pipeline";
+const DELETE_VOLUME: &str = "delete-pipeline-volume";
+/// First step when the project uses kedro-mlflow: one MLflow run for the pipeline run.
+const MLFLOW_START: &str = "mlflow-start-run";
+/// The snapshot's key for the project's kedro-mlflow config files.
+const MLFLOW_CONFIG: &str = "mlflow";
+/// Directory of the data volume where datasets kept in memory are stored between steps.
+const MEMORY_DIR: &str = ".kedro-kfp-memory";
 /// kedro-kubeflow's default `ttl`: one week.
 const DEFAULT_TTL: u64 = 604_800;
 const DEFAULT_PULL_POLICY: &str = "IfNotPresent";
@@ -41,9 +50,17 @@ pub fn workflow(request: &CompileRequest<'_>) -> Result<Compiled, CompileError> 
     let run = &request.config.run_config;
     let image = request.image()?;
     let root = root_name(snapshot);
-    let reserved: BTreeSet<String> = [root.as_str(), VOLUME_CREATE, VOLUME_INIT, ON_EXIT]
-        .map(str::to_owned)
-        .into();
+    let reserved: BTreeSet<String> = [
+        root.as_str(),
+        VOLUME_CREATE,
+        VOLUME_INIT,
+        ON_EXIT,
+        ON_EXIT_PIPELINE,
+        DELETE_VOLUME,
+        MLFLOW_START,
+    ]
+    .map(str::to_owned)
+    .into();
     let grouping = if run.node_merge_strategy == Some(NodeMergeStrategy::Full) {
         Grouping::Full
     } else {
@@ -62,12 +79,28 @@ pub fn workflow(request: &CompileRequest<'_>) -> Result<Compiled, CompileError> 
         None => None,
     };
 
+    // kedro-mlflow in the project (docs 3.3): the snapshot carries its config files.
+    let mlflow = snapshot
+        .config_files
+        .get(MLFLOW_CONFIG)
+        .is_some_and(|files| !files.is_empty());
+    // Datasets kept in memory go to the data volume between steps, when asked for.
+    let store_memory = run.store_memory_datasets == Some(true);
+    if store_memory && run.volume.is_none() {
+        return Err(CompileError::InvalidValue {
+            config_file: request.config_file.to_owned(),
+            key: "run_config.store_memory_datasets".to_owned(),
+            message: "stores datasets on the data volume: set `run_config.volume` too".to_owned(),
+        });
+    }
     let lowering = Lowering {
         snapshot,
         pipeline: request.pipeline,
         run,
         image,
         plan: &plan,
+        mlflow,
+        memory_dir: store_memory.then(|| format!("{DATA_MOUNT}/{MEMORY_DIR}")),
     };
     let volume_task = run.volume.as_ref().map(|volume| {
         if volume.skip_init {
@@ -89,13 +122,22 @@ pub fn workflow(request: &CompileRequest<'_>) -> Result<Compiled, CompileError> 
             name: step.name.clone(),
             template: step.name.clone(),
             dependencies: volume_task
-                .map(str::to_owned)
                 .into_iter()
+                .chain(mlflow.then_some(MLFLOW_START))
+                .map(str::to_owned)
                 .chain(step.dependencies.iter().cloned())
                 .collect(),
             arguments: argo::Arguments::default(),
+            continue_on: None,
         })
         .chain(run.volume.as_ref().into_iter().flat_map(volume_tasks))
+        .chain(mlflow.then(|| argo::DagTask {
+            name: MLFLOW_START.to_owned(),
+            template: MLFLOW_START.to_owned(),
+            dependencies: Vec::new(),
+            arguments: argo::Arguments::default(),
+            continue_on: None,
+        }))
         .map(|task| (task.name.clone(), task))
         .collect::<BTreeMap<String, argo::DagTask>>();
     templates.push(argo::Template {
@@ -105,18 +147,30 @@ pub fn workflow(request: &CompileRequest<'_>) -> Result<Compiled, CompileError> 
         }),
         ..argo::Template::default()
     });
+    if mlflow {
+        templates.push(lowering.mlflow_start_template());
+    }
     if let Some(volume) = &run.volume {
         templates.push(volume_create_template(volume));
         if !volume.skip_init {
             templates.push(lowering.volume_init_template());
         }
     }
+    // `volume.keep: false`: the exit handler deletes the run's volume through the Kubernetes
+    // API, after the `on_exit_pipeline` when there is one, whatever its outcome.
+    let delete_volume = run.volume.as_ref().is_some_and(|volume| !volume.keep);
+    let has_exit_pipeline = exit_pipeline.is_some();
+    let exit_step_name = if delete_volume {
+        ON_EXIT_PIPELINE
+    } else {
+        ON_EXIT
+    };
     let mut exit_parameters = Vec::new();
     if let Some((name, exit)) = exit_pipeline {
         let nodes: Vec<&kfp_snapshot::Node> = exit.nodes.iter().collect();
         exit_parameters = snapshot.parameters_used_by(&nodes);
         let step = Step {
-            name: ON_EXIT.to_owned(),
+            name: exit_step_name.to_owned(),
             display_name: name.to_owned(),
             nodes,
             whole_pipeline: true,
@@ -124,6 +178,14 @@ pub fn workflow(request: &CompileRequest<'_>) -> Result<Compiled, CompileError> 
             parameters: exit_parameters.clone(),
         };
         templates.push(lowering.step_template_for_pipeline(&step, name));
+    }
+    if delete_volume {
+        if has_exit_pipeline {
+            templates.push(lowering.delete_volume_template(DELETE_VOLUME));
+            templates.push(exit_dag());
+        } else {
+            templates.push(lowering.delete_volume_template(ON_EXIT));
+        }
     }
     templates.sort_by(|a, b| a.name.cmp(&b.name));
 
@@ -156,14 +218,17 @@ pub fn workflow(request: &CompileRequest<'_>) -> Result<Compiled, CompileError> 
         spec: argo::WorkflowSpec {
             entrypoint: root,
             arguments: argo::Arguments { parameters },
-            on_exit: exit_pipeline.map(|_| ON_EXIT.to_owned()),
+            on_exit: (has_exit_pipeline || delete_volume).then(|| ON_EXIT.to_owned()),
             ttl_strategy: Some(argo::TtlStrategy {
                 seconds_after_completion: run.ttl.unwrap_or(DEFAULT_TTL),
             }),
             templates,
         },
     };
-    let summary = plan.summary(snapshot);
+    let mut summary = plan.summary(snapshot);
+    if store_memory {
+        summary.memory_crossings.clear(); // stored on the volume: nothing to warn about
+    }
     Ok(Compiled { workflow, summary })
 }
 
@@ -221,12 +286,39 @@ fn pipeline_spec_annotation(
     Value::Object(spec).to_string()
 }
 
+/// `on-exit` when it has two things to do: the exit pipeline, then the volume's deletion,
+/// which runs even when the pipeline failed.
+fn exit_dag() -> argo::Template {
+    let tasks = vec![
+        argo::DagTask {
+            name: ON_EXIT_PIPELINE.to_owned(),
+            template: ON_EXIT_PIPELINE.to_owned(),
+            dependencies: Vec::new(),
+            arguments: argo::Arguments::default(),
+            continue_on: Some(argo::ContinueOn { failed: true }),
+        },
+        argo::DagTask {
+            name: DELETE_VOLUME.to_owned(),
+            template: DELETE_VOLUME.to_owned(),
+            dependencies: vec![ON_EXIT_PIPELINE.to_owned()],
+            arguments: argo::Arguments::default(),
+            continue_on: None,
+        },
+    ];
+    argo::Template {
+        name: ON_EXIT.to_owned(),
+        dag: Some(argo::Dag { tasks }),
+        ..argo::Template::default()
+    }
+}
+
 fn volume_tasks(volume: &VolumeConfig) -> Vec<argo::DagTask> {
     let task = |name: &str, dependencies: Vec<String>| argo::DagTask {
         name: name.to_owned(),
         template: name.to_owned(),
         dependencies,
         arguments: argo::Arguments::default(),
+        continue_on: None,
     };
     let mut tasks = vec![task(VOLUME_CREATE, Vec::new())];
     if !volume.skip_init {
@@ -236,7 +328,8 @@ fn volume_tasks(volume: &VolumeConfig) -> Vec<argo::DagTask> {
 }
 
 /// The PVC, named after the workflow so concurrent runs never share one. Without `keep` the
-/// workflow owns it, so Kubernetes deletes it with the workflow (after `ttl`).
+/// exit handler deletes it when the run ends, and the workflow owns it, so Kubernetes
+/// deletes it with the workflow (after `ttl`) should the exit handler not get to.
 fn volume_create_template(volume: &VolumeConfig) -> argo::Template {
     let mut spec = serde_json::json!({
         "accessModes": volume.access_modes,
@@ -302,6 +395,10 @@ struct Lowering<'a> {
     run: &'a RunConfig,
     image: &'a str,
     plan: &'a Plan<'a>,
+    /// Steps log into the pipeline run's MLflow run.
+    mlflow: bool,
+    /// `--memory-dir` of every step.
+    memory_dir: Option<String>,
 }
 
 impl Lowering<'_> {
@@ -345,6 +442,50 @@ impl Lowering<'_> {
         }
     }
 
+    /// `kedro kubeflow mlflow-start {{workflow.uid}}`: the MLflow run every step logs into,
+    /// found again by its `kubeflow_run_id` tag.
+    fn mlflow_start_template(&self) -> argo::Template {
+        let mut args = vec![
+            "kubeflow".to_owned(),
+            "mlflow-start".to_owned(),
+            "{{workflow.uid}}".to_owned(),
+        ];
+        if let Some(env) = self.snapshot.project.env.as_deref() {
+            args.extend(["--env".to_owned(), env.to_owned()]);
+        }
+        let mut metadata = argo::Metadata::default();
+        metadata.annotations.insert(
+            "pipelines.kubeflow.org/task_display_name".to_owned(),
+            MLFLOW_START.to_owned(),
+        );
+        argo::Template {
+            name: MLFLOW_START.to_owned(),
+            metadata,
+            container: Some(self.container(vec!["kedro".to_owned()], args)),
+            ..argo::Template::default()
+        }
+    }
+
+    /// `kedro kubeflow delete-pipeline-volume <pvc>`: deletes the run's volume through the
+    /// Kubernetes API with the pod's service-account token (kedro-kubeflow's exit handler).
+    fn delete_volume_template(&self, name: &str) -> argo::Template {
+        let container = self.container(
+            vec!["kedro".to_owned()],
+            vec!["kubeflow".to_owned(), DELETE_VOLUME.to_owned(), pvc_name()],
+        );
+        let mut metadata = argo::Metadata::default();
+        metadata.annotations.insert(
+            "pipelines.kubeflow.org/task_display_name".to_owned(),
+            DELETE_VOLUME.to_owned(),
+        );
+        argo::Template {
+            name: name.to_owned(),
+            metadata,
+            container: Some(container),
+            ..argo::Template::default()
+        }
+    }
+
     fn step_template(&self, step: &Step<'_>) -> argo::Template {
         self.step_template_for_pipeline(step, self.pipeline)
     }
@@ -373,6 +514,8 @@ impl Lowering<'_> {
             run_id: "{{workflow.uid}}".to_owned(),
             parameters,
             host_aliases: Vec::new(),
+            mlflow: self.mlflow,
+            memory_dir: self.memory_dir.clone(),
         };
         let args = command.arguments();
         let mut container = self.container(vec!["kedro".to_owned()], args);

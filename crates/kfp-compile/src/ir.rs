@@ -88,6 +88,37 @@ pub struct IrRequest<'a> {
     pub enable_cache: bool,
     /// The platform.
     pub target: Target<'a>,
+    /// Where steps store the datasets Kedro keeps in memory (`store_memory_datasets`).
+    pub memory_dir: Option<String>,
+}
+
+/// Directory (under the data volume or the Vertex root) of stored in-memory datasets.
+pub const MEMORY_DIR: &str = ".kedro-kfp-memory";
+
+/// `store_memory_datasets`: on the data volume (KFP) or under the root (Vertex AI).
+fn memory_dir(
+    store: Option<bool>,
+    target: &Target<'_>,
+    config_file: &str,
+) -> Result<Option<String>, CompileError> {
+    if store != Some(true) {
+        return Ok(None);
+    }
+    let missing = |what: &str| CompileError::InvalidValue {
+        config_file: config_file.to_owned(),
+        key: "run_config.store_memory_datasets".to_owned(),
+        message: format!("stores datasets {what} too"),
+    };
+    match target {
+        Target::Kubeflow(platform) => match platform.volume {
+            Some(_) => Ok(Some(format!("{DATA_MOUNT}/{MEMORY_DIR}"))),
+            None => Err(missing("on the data volume: set `run_config.volume`")),
+        },
+        Target::Vertex { pipeline_root, .. } => match pipeline_root {
+            Some(root) => Ok(Some(format!("{}/{MEMORY_DIR}", root.trim_end_matches('/')))),
+            None => Err(missing("under the root: set `run_config.root`")),
+        },
+    }
 }
 
 /// The compiled spec, its optional platform spec and a summary.
@@ -302,7 +333,10 @@ pub fn pipeline_spec(request: &IrRequest<'_>) -> Result<CompiledIr, CompileError
         sdk_version: format!("kedro-kfp-{}", env!("CARGO_PKG_VERSION")),
         default_pipeline_root,
     };
-    let summary = plan.summary(snapshot);
+    let mut summary = plan.summary(snapshot);
+    if request.memory_dir.is_some() {
+        summary.memory_crossings.clear(); // stored between steps: nothing to warn about
+    }
     Ok(CompiledIr {
         spec,
         platform: platform_spec,
@@ -486,6 +520,9 @@ impl Lowering<'_, '_> {
             run_id: input_placeholder(RUN_ID_INPUT),
             parameters,
             host_aliases,
+            // The mlflow-start-run task is Argo-only for now.
+            mlflow: false,
+            memory_dir: request.memory_dir.clone(),
         };
 
         // A group has no single node to look up: it gets the `__default__` entries.
@@ -821,7 +858,9 @@ impl<'a> IrRequest<'a> {
                 (key.clone(), values)
             })
             .collect();
+        let memory_dir = memory_dir(run.store_memory_datasets, &target, request.config_file)?;
         Ok(Self {
+            memory_dir,
             snapshot: request.snapshot,
             pipeline: request.pipeline,
             image: request.image()?,
@@ -901,7 +940,15 @@ impl<'a> IrRequest<'a> {
                     ("memory".to_owned(), quantity("1024Mi")),
                 ]))
             });
+        let target = Target::Vertex {
+            pipeline_root: run.root.as_deref().map(gcs_root),
+            host_aliases: run
+                .network
+                .as_ref()
+                .map_or(&[], |n| n.host_aliases.as_slice()),
+        };
         Ok(Self {
+            memory_dir: memory_dir(run.store_memory_datasets, &target, config_file)?,
             snapshot,
             pipeline,
             image,
@@ -914,13 +961,7 @@ impl<'a> IrRequest<'a> {
             node_selectors: run.node_selectors.clone(),
             retry_policy: &NO_RETRIES,
             enable_cache: false,
-            target: Target::Vertex {
-                pipeline_root: run.root.as_deref().map(gcs_root),
-                host_aliases: run
-                    .network
-                    .as_ref()
-                    .map_or(&[], |n| n.host_aliases.as_slice()),
-            },
+            target,
         })
     }
 }

@@ -213,6 +213,10 @@ pub(crate) struct StepCommand<'a> {
     pub parameters: Vec<(String, String, ValueEncoding)>,
     /// `/etc/hosts` entries (ip, hostnames).
     pub host_aliases: Vec<(String, Vec<String>)>,
+    /// Log into the MLflow run that the `mlflow-start-run` step created for the run id.
+    pub mlflow: bool,
+    /// Where datasets kept in memory are stored between steps (`--memory-dir`).
+    pub memory_dir: Option<String>,
 }
 
 impl StepCommand<'_> {
@@ -232,6 +236,12 @@ impl StepCommand<'_> {
             args.extend(["--node".to_owned(), node.name.clone()]);
         }
         args.extend(["--run-id".to_owned(), self.run_id.clone()]);
+        if self.mlflow {
+            args.push("--mlflow".to_owned());
+        }
+        if let Some(dir) = &self.memory_dir {
+            args.extend(["--memory-dir".to_owned(), dir.clone()]);
+        }
         for (key, value, encoding) in &self.parameters {
             let flag = match encoding {
                 ValueEncoding::Json => "--param",

@@ -416,3 +416,226 @@ fn ir_dags_equal_the_kedro_node_dependencies() {
         }
     }
 }
+
+/// The `features` fixture (an `on_exit_pipeline`, `volume.keep: true`) with `keep` set.
+fn compile_features_with_keep(keep: bool) -> Parsed {
+    let case = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/features");
+    let snapshot = snapshot(&case);
+    let mut file = config(&case, "kubeflow.yaml").expect("kubeflow.yaml");
+    assert!(file.content.contains("    keep: true\n"));
+    file.content = file
+        .content
+        .replace("    keep: true\n", &format!("    keep: {keep}\n"));
+    let config = KubeflowConfig::load(&[file]).expect("config");
+    let request = CompileRequest {
+        snapshot: &snapshot,
+        config: &config,
+        config_file: "conf/base/kubeflow.yaml",
+        pipeline: "__default__",
+        image: None,
+    };
+    let workflow = kfp_compile::argo::workflow(&request).expect("compile");
+    let (doc, parsed) = parse(&kfp_yaml::to_string(&workflow.workflow).expect("yaml"));
+    assert_eq!(doc["spec"]["onExit"], "on-exit");
+    parsed
+}
+
+#[test]
+fn volume_without_keep_is_deleted_after_the_exit_pipeline_whatever_its_outcome() {
+    let parsed = compile_features_with_keep(false);
+    let exit = &parsed.templates["on-exit"]["dag"]["tasks"];
+    assert_eq!(exit[0]["name"], "on-exit-pipeline");
+    assert_eq!(exit[0]["continueOn"]["failed"], true);
+    assert_eq!(exit[1]["name"], "delete-pipeline-volume");
+    assert_eq!(strings(&exit[1]["dependencies"]), ["on-exit-pipeline"]);
+    let pipeline_args = strings(&parsed.templates["on-exit-pipeline"]["container"]["args"]);
+    assert_eq!(
+        &pipeline_args[..4],
+        ["kubeflow", "step", "--pipeline", "notify"]
+    );
+    let delete = &parsed.templates["delete-pipeline-volume"]["container"];
+    assert_eq!(strings(&delete["command"]), ["kedro"]);
+    assert_eq!(
+        strings(&delete["args"]),
+        [
+            "kubeflow",
+            "delete-pipeline-volume",
+            "{{workflow.name}}-data-volume"
+        ]
+    );
+    // It talks to the API; it does not mount the volume it deletes.
+    assert!(delete["volumeMounts"].is_null());
+
+    // `keep: true`: the exit handler is the exit pipeline alone, nothing deletes the volume.
+    let kept = compile_features_with_keep(true);
+    assert!(kept.templates["on-exit"]["container"].is_object());
+    assert!(!kept.templates.contains_key("delete-pipeline-volume"));
+    assert!(
+        kept.templates
+            .values()
+            .all(|t| !strings(&t["container"]["args"])
+                .contains(&"delete-pipeline-volume".to_owned()))
+    );
+}
+
+#[test]
+fn kedro_mlflow_adds_a_first_step_that_every_step_logs_through() {
+    let case = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/minimal");
+    let mut snapshot = snapshot(&case);
+    snapshot.config_files.insert(
+        "mlflow".to_owned(),
+        vec![kfp_snapshot::ConfigFile {
+            path: "conf/base/mlflow.yml".to_owned(),
+            content: "server:\n  mlflow_tracking_uri: http://mlflow:5000\n".to_owned(),
+        }],
+    );
+    let config = KubeflowConfig::load(&[config(&case, "kubeflow.yaml").expect("kubeflow.yaml")])
+        .expect("config");
+    let request = CompileRequest {
+        snapshot: &snapshot,
+        config: &config,
+        config_file: "conf/base/kubeflow.yaml",
+        pipeline: "__default__",
+        image: None,
+    };
+    let workflow = kfp_compile::argo::workflow(&request).expect("compile");
+    let (_, parsed) = parse(&kfp_yaml::to_string(&workflow.workflow).expect("yaml"));
+    let start = &parsed.templates["mlflow-start-run"]["container"];
+    assert_eq!(strings(&start["command"]), ["kedro"]);
+    assert_eq!(
+        &strings(&start["args"])[..3],
+        ["kubeflow", "mlflow-start", "{{workflow.uid}}"]
+    );
+    assert!(parsed.tasks["mlflow-start-run"]["dependencies"].is_null());
+    let steps: Vec<&Value> = parsed
+        .tasks
+        .values()
+        .filter(|task| task["name"] != "mlflow-start-run")
+        .collect();
+    assert!(!steps.is_empty());
+    for task in steps {
+        let dependencies = strings(&task["dependencies"]);
+        assert!(
+            dependencies.contains(&"mlflow-start-run".to_owned()),
+            "{task}"
+        );
+        let template = task["template"].as_str().expect("template");
+        let args = strings(&parsed.templates[template]["container"]["args"]);
+        if args.get(1).map(String::as_str) == Some("step") {
+            assert!(args.contains(&"--mlflow".to_owned()), "{args:?}");
+        }
+    }
+
+    // Without kedro-mlflow config, no such step and no flag.
+    let (_, plain) = compile(&case);
+    assert!(!plain.contains("mlflow"));
+}
+
+fn compile_with(case: &str, extra: &str) -> Result<kfp_compile::argo::Compiled, String> {
+    let case = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(case);
+    let snapshot = snapshot(&case);
+    let mut file = config(&case, "kubeflow.yaml").expect("kubeflow.yaml");
+    file.content = file
+        .content
+        .replace("run_config:\n", &format!("run_config:\n{extra}"));
+    let config = KubeflowConfig::load(&[file]).expect("config");
+    let request = CompileRequest {
+        snapshot: &snapshot,
+        config: &config,
+        config_file: "conf/base/kubeflow.yaml",
+        pipeline: "__default__",
+        image: None,
+    };
+    kfp_compile::argo::workflow(&request).map_err(|error| error.to_string())
+}
+
+#[test]
+fn stored_memory_datasets_go_to_the_volume_and_are_not_reported() {
+    let plain = compile_with("features", "").expect("compile");
+    assert!(
+        !plain.summary.memory_crossings.is_empty(),
+        "the fixture has crossings"
+    );
+
+    let stored = compile_with("features", "  store_memory_datasets: true\n").expect("compile");
+    assert!(stored.summary.memory_crossings.is_empty());
+    let (_, parsed) = parse(&kfp_yaml::to_string(&stored.workflow).expect("yaml"));
+    let steps: Vec<Vec<String>> = parsed
+        .templates
+        .values()
+        .map(|t| strings(&t["container"]["args"]))
+        .filter(|args| args.get(1).map(String::as_str) == Some("step"))
+        .collect();
+    assert!(!steps.is_empty());
+    for args in steps {
+        let at = args
+            .iter()
+            .position(|a| a == "--memory-dir")
+            .expect("--memory-dir");
+        assert_eq!(args[at + 1], "/home/kedro/data/.kedro-kfp-memory");
+    }
+
+    let error = compile_with("minimal", "  store_memory_datasets: true\n").expect_err("no volume");
+    assert_eq!(
+        error,
+        "conf/base/kubeflow.yaml: `run_config.store_memory_datasets`: stores datasets on the data volume: set `run_config.volume` too"
+    );
+}
+
+#[test]
+fn stored_memory_datasets_in_the_ir_go_under_the_volume_or_the_vertex_root() {
+    let case = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/minimal");
+    let snapshot = snapshot(&case);
+    let mut file = config(&case, "vertexai.yaml").expect("vertexai.yaml");
+    file.content = file.content.replace(
+        "run_config:\n",
+        "run_config:\n  store_memory_datasets: true\n",
+    );
+    let vertex = kfp_config::VertexConfig::load(&[file.clone()]).expect("vertex config");
+    let request = kfp_compile::ir::IrRequest::for_vertex(
+        &snapshot,
+        &vertex,
+        "conf/base/vertexai.yaml",
+        "__default__",
+        None,
+    )
+    .expect("request");
+    assert_eq!(
+        request.memory_dir.as_deref(),
+        Some("gs://demo-bucket/pipelines/.kedro-kfp-memory")
+    );
+    let compiled = kfp_compile::ir::pipeline_spec(&request).expect("compile");
+    let json = serde_json::to_value(&compiled.spec).expect("json");
+    let executors = json["deploymentSpec"]["executors"]
+        .as_object()
+        .expect("executors");
+    assert!(!executors.is_empty());
+    for executor in executors.values() {
+        let args = strings(&executor["container"]["args"]);
+        let at = args
+            .iter()
+            .position(|a| a == "--memory-dir")
+            .expect("--memory-dir");
+        assert_eq!(args[at + 1], "gs://demo-bucket/pipelines/.kedro-kfp-memory");
+    }
+
+    // Without a root there is nowhere to store them: one error naming the key.
+    file.content = file.content.replace("  root: demo-bucket/pipelines\n", "");
+    let vertex = kfp_config::VertexConfig::load(&[file]).expect("vertex config");
+    let error = kfp_compile::ir::IrRequest::for_vertex(
+        &snapshot,
+        &vertex,
+        "conf/base/vertexai.yaml",
+        "__default__",
+        None,
+    )
+    .expect_err("no root");
+    assert!(
+        error
+            .to_string()
+            .contains("`run_config.store_memory_datasets`: stores datasets under the root"),
+        "{error}"
+    );
+}

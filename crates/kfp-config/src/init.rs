@@ -84,3 +84,60 @@ fn experiment_name(project_name: &str) -> String {
         name.to_owned()
     }
 }
+
+/// A file `init --with-github-actions` writes under `.github/workflows/`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Workflow {
+    /// File name, e.g. `on-push.yml`.
+    pub name: &'static str,
+    /// The YAML text.
+    pub content: String,
+}
+
+const KUBEFLOW_ON_PUSH: &str = include_str!("../templates/github/kubeflow-on-push.yml");
+const KUBEFLOW_ON_MERGE: &str = include_str!("../templates/github/kubeflow-on-merge.yml");
+const VERTEXAI_ON_PUSH: &str = include_str!("../templates/github/vertexai-on-push.yml");
+const VERTEXAI_ON_MERGE: &str = include_str!("../templates/github/vertexai-on-merge.yml");
+/// The image tag the workflows build: the commit's.
+const COMMIT_TAG: &str = "${{ github.sha }}";
+
+/// The GitHub Actions workflows of `kedro kubeflow init --with-github-actions` (docs 3.4):
+/// on push, build the image and `run-once`; on merge to main, build, `upload-pipeline` and
+/// `schedule`. The image goes to `gcr.io/<GKE_PROJECT secret>/<package>`.
+pub fn kubeflow_workflows(values: &InitValues<'_>) -> [Workflow; 2] {
+    let image = format!(
+        "gcr.io/${{{{ secrets.GKE_PROJECT }}}}/{}:{COMMIT_TAG}",
+        values.package_name
+    );
+    let render = |template: &str| template.replace("{image}", &quoted(&image));
+    workflows(render(KUBEFLOW_ON_PUSH), render(KUBEFLOW_ON_MERGE))
+}
+
+/// The GitHub Actions workflows of `kedro vertexai init --with-github-actions`: on push,
+/// build the image and `run-once`; on merge to main, build and `schedule`. The image is the
+/// one `kedro vertexai init` configures, tagged with the commit.
+pub fn vertexai_workflows(values: &VertexInitValues<'_>) -> [Workflow; 2] {
+    let image = format!(
+        "gcr.io/{}/{}:{COMMIT_TAG}",
+        values.project_id, values.package_name
+    );
+    let render = |template: &str| {
+        template
+            .replace("{image}", &quoted(&image))
+            .replace("{project_id}", &quoted(values.project_id))
+    };
+    workflows(render(VERTEXAI_ON_PUSH), render(VERTEXAI_ON_MERGE))
+}
+
+fn workflows(on_push: String, on_merge: String) -> [Workflow; 2] {
+    [
+        Workflow {
+            name: "on-push.yml",
+            content: on_push,
+        },
+        Workflow {
+            name: "on-merge-to-main.yml",
+            content: on_merge,
+        },
+    ]
+}

@@ -63,6 +63,9 @@ pub struct RunConfig {
     pub max_cache_staleness: Option<String>,
     /// Expose each step's file outputs as KFP artifacts (default true).
     pub store_kedro_outputs_as_kfp_artifacts: Option<bool>,
+    /// Store the datasets Kedro keeps in memory on the data volume between steps (a
+    /// kedro-kfp extension; needs `volume`).
+    pub store_memory_datasets: Option<bool>,
     /// `none` (a step per node, default) or `full` (one step for the whole pipeline).
     #[serde(default)]
     pub node_merge_strategy: Option<NodeMergeStrategy>,

@@ -14,7 +14,10 @@ pub mod vertexai;
 use serde::de::DeserializeOwned;
 
 pub use error::{ConfigError, Location};
-pub use init::{InitValues, VertexInitValues, kubeflow_template, vertexai_template};
+pub use init::{
+    InitValues, VertexInitValues, Workflow, kubeflow_template, kubeflow_workflows,
+    vertexai_template, vertexai_workflows,
+};
 pub use kubeflow::KubeflowConfig;
 pub use quantity::Quantity;
 pub use vertexai::VertexConfig;

@@ -275,3 +275,41 @@ fn vertex_errors_are_specific() {
         crate::vertexai::GroupingStrategy::TagPrefix("g:".into())
     );
 }
+
+#[test]
+fn github_workflows_fill_every_placeholder() {
+    let kubeflow = crate::kubeflow_workflows(&crate::InitValues {
+        host: "https://kfp.example.com",
+        package_name: "demo_pkg",
+        project_name: "Demo",
+    });
+    let vertex = crate::vertexai_workflows(&crate::VertexInitValues {
+        project_id: "proj\"\n#x",
+        region: "europe-west4",
+        package_name: "demo_pkg",
+        project_name: "Demo",
+    });
+    for workflow in kubeflow.iter().chain(&vertex) {
+        let text = &workflow.content;
+        assert!(
+            !text.contains("{image}") && !text.contains("{project_id}"),
+            "{text}"
+        );
+        assert!(text.contains("/demo_pkg:${{ github.sha }}\"\n"), "{text}");
+    }
+    assert!(
+        kubeflow[0]
+            .content
+            .contains("IMAGE: \"gcr.io/${{ secrets.GKE_PROJECT }}/")
+    );
+    // A hostile project id stays inside one quoted scalar.
+    assert!(
+        vertex[0]
+            .content
+            .contains("IMAGE: \"gcr.io/proj\\\"\\n#x/demo_pkg:")
+    );
+    assert_eq!(
+        [kubeflow[0].name, kubeflow[1].name],
+        ["on-push.yml", "on-merge-to-main.yml"]
+    );
+}

@@ -64,6 +64,8 @@ pub struct VertexRunConfig {
     pub network: Option<Network>,
     /// Kedro pipeline run after the main one whatever its outcome.
     pub on_exit_pipeline: Option<String>,
+    /// Store the datasets Kedro keeps in memory under `root` between steps (kedro-kfp).
+    pub store_memory_datasets: Option<bool>,
     /// Resources by node name, tag or `__default__`: `cpu`, `memory`, `gpu` (count), any
     /// other Kubernetes resource name; `none` unsets a key.
     #[serde(default)]

@@ -169,13 +169,35 @@ pub fn from_argo(
         let template = templates.get(exit).ok_or_else(|| {
             RunError::Manifest(format!("`onExit` names unknown template `{exit}`"))
         })?;
-        steps.push(LocalStep {
-            name: exit.to_owned(),
-            display: display_name(template, exit),
-            action: argo_action(template, layout, &substitute)?,
-            dependencies: (0..steps.len()).collect(),
-            always: true,
-        });
+        // A DAG exit handler (the exit pipeline, then the volume's deletion) runs its tasks
+        // in order, each whatever the outcome of those before.
+        let exit_templates: Vec<(String, &Value)> = match template["dag"]["tasks"].as_array() {
+            Some(tasks) => tasks
+                .iter()
+                .map(|task| {
+                    let name = task["name"].as_str().unwrap_or_default().to_owned();
+                    task["template"]
+                        .as_str()
+                        .and_then(|t| templates.get(t))
+                        .map(|template| (name.clone(), *template))
+                        .ok_or_else(|| {
+                            RunError::Manifest(format!(
+                                "exit task `{name}` names a template that does not exist"
+                            ))
+                        })
+                })
+                .collect::<Result<_, _>>()?,
+            None => vec![(exit.to_owned(), *template)],
+        };
+        for (name, template) in exit_templates {
+            steps.push(LocalStep {
+                display: display_name(template, &name),
+                action: argo_action(template, layout, &substitute)?,
+                name,
+                dependencies: (0..steps.len()).collect(),
+                always: true,
+            });
+        }
     }
     Ok(LocalPlan { steps })
 }
@@ -255,6 +277,11 @@ fn argo_action(
         return Ok(Action::CreateVolume(layout.volume_dir.clone()));
     }
     let container = &template["container"];
+    // Deleting the run's volume: the local run keeps it for inspection.
+    let args = strings(&container["args"]);
+    if args.len() >= 2 && args[0] == "kubeflow" && args[1] == "delete-pipeline-volume" {
+        return Ok(Action::Skip);
+    }
     if container.is_null() {
         return Err(RunError::Manifest(format!(
             "template `{}` is neither a container nor a volume: not supported here",

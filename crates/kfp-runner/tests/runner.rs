@@ -98,6 +98,55 @@ fn argo_workflows_become_local_steps_with_placeholders_filled() {
 }
 
 #[test]
+fn argo_volume_deletion_is_skipped_and_dag_exit_handlers_run_in_order() {
+    // `merged`: `volume.keep` is false, so the exit handler deletes the volume; locally the
+    // run keeps it.
+    let workflow: Value = kfp_yaml::from_str(&fixture("merged", "expected.yml")).expect("yaml");
+    let plan = kfp_runner::plan::from_argo(&workflow, &layout(), &values(&[])).expect("plan");
+    let exit = plan.steps.last().expect("exit");
+    assert_eq!(exit.name, "on-exit");
+    assert!(
+        exit.always && matches!(exit.action, Action::Skip),
+        "{exit:?}"
+    );
+
+    // An exit DAG (exit pipeline, then deletion): both after everything, in order, always.
+    let mut workflow: Value =
+        kfp_yaml::from_str(&fixture("features", "expected.yml")).expect("yaml");
+    let templates = workflow["spec"]["templates"]
+        .as_array_mut()
+        .expect("templates");
+    let exit_step = templates
+        .iter_mut()
+        .find(|t| t["name"] == "on-exit")
+        .expect("on-exit");
+    exit_step["name"] = "on-exit-pipeline".into();
+    let mut delete = exit_step.clone();
+    delete["name"] = "delete-pipeline-volume".into();
+    delete["container"]["args"] = serde_json::json!([
+        "kubeflow",
+        "delete-pipeline-volume",
+        "{{workflow.name}}-data-volume"
+    ]);
+    templates.push(delete);
+    templates.push(serde_json::json!({"name": "on-exit", "dag": {"tasks": [
+        {"name": "on-exit-pipeline", "template": "on-exit-pipeline", "continueOn": {"failed": true}},
+        {"name": "delete-pipeline-volume", "template": "delete-pipeline-volume",
+         "dependencies": ["on-exit-pipeline"]},
+    ]}}));
+    let plan = kfp_runner::plan::from_argo(&workflow, &layout(), &values(&[])).expect("plan");
+    let [.., pipeline, delete] = plan.steps.as_slice() else {
+        panic!("steps")
+    };
+    assert_eq!(pipeline.name, "on-exit-pipeline");
+    assert!(pipeline.always && pipeline.dependencies.len() == 7);
+    assert!(matches!(pipeline.action, Action::Process { .. }));
+    assert_eq!(delete.name, "delete-pipeline-volume");
+    assert!(delete.always && delete.dependencies.len() == 8);
+    assert!(matches!(delete.action, Action::Skip));
+}
+
+#[test]
 fn kfp_v2_ir_becomes_local_steps_through_the_exit_handler() {
     let documents: Vec<Value> =
         kfp_yaml::from_str_multiple(&fixture("features", "expected-kfp2.yaml")).expect("yaml");

@@ -6,6 +6,7 @@ mod init;
 mod remote;
 mod run_local;
 mod ui;
+mod volume;
 
 use std::io::Read;
 use std::path::Path;
@@ -24,6 +25,7 @@ pub(crate) fn run(cli: Cli) -> Result<Status, Failure> {
         Group::Vertexai(VertexCommand::Ui(args)) => ui::vertexai(&args),
         Group::Kubeflow(KubeflowCommand::RunOnce(args)) => remote::run_once(&args),
         Group::Kubeflow(KubeflowCommand::Schedule(args)) => remote::schedule(&args),
+        Group::Kubeflow(KubeflowCommand::DeletePipelineVolume(args)) => volume::delete(&args),
         Group::Kubeflow(KubeflowCommand::ListPipelines(args)) => remote::list_pipelines(&args),
         Group::Kubeflow(KubeflowCommand::UploadPipeline(args)) => remote::upload_pipeline(&args),
         Group::Kubeflow(KubeflowCommand::RunLocal(args)) => {

@@ -253,7 +253,10 @@ fn check_memory_datasets(
         let Action::Process { args, .. } = &step.action else {
             continue;
         };
-        if args.get(1).map(String::as_str) != Some("step") {
+        // A step that stores its in-memory datasets (`--memory-dir`) shares them.
+        if args.get(1).map(String::as_str) != Some("step")
+            || args.iter().any(|a| a == "--memory-dir")
+        {
             continue;
         }
         let value_of = |flag: &str| {
