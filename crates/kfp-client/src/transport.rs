@@ -57,6 +57,8 @@ pub enum Auth {
     TokenFile(PathBuf),
     /// A session cookie header (`name=value; name2=value2`) from a Dex login.
     Cookies(Secret),
+    /// Google credentials: a cached access or ID token, refreshed before it expires.
+    Google(crate::google::GoogleAuth),
 }
 
 /// Why a call failed.
@@ -99,6 +101,9 @@ pub enum ApiError {
         #[source]
         source: std::io::Error,
     },
+    /// No Google token could be had.
+    #[error(transparent)]
+    Credentials(#[from] crate::google::GoogleError),
     /// The client could not be built (TLS setup).
     #[error("cannot set up HTTP: {0}")]
     Setup(String),
@@ -150,6 +155,16 @@ impl Request {
     pub fn get(path: impl Into<String>) -> Self {
         Self {
             method: Method::GET,
+            path: path.into(),
+            query: Vec::new(),
+            body: Body::Empty,
+        }
+    }
+
+    /// A DELETE.
+    pub fn delete(path: impl Into<String>) -> Self {
+        Self {
+            method: Method::DELETE,
             path: path.into(),
             query: Vec::new(),
             body: Body::Empty,
@@ -251,6 +266,13 @@ impl Transport {
                 builder.bearer_auth(token.trim())
             }
             Auth::Cookies(cookies) => builder.header(reqwest::header::COOKIE, cookies.expose()),
+            Auth::Google(google) => {
+                let builder = builder.bearer_auth(google.bearer()?.expose());
+                match google.quota_project() {
+                    Some(project) => builder.header("x-goog-user-project", project),
+                    None => builder,
+                }
+            }
         };
         builder = match &request.body {
             Body::Empty => builder,
@@ -303,11 +325,13 @@ fn read(response: Response, method: &Method, url: &str) -> Result<Value, ApiErro
 }
 
 /// The message in KFP's error shapes: `googleRpcStatus` (`message`), the upload endpoints'
-/// `error_message`, and KFP 1.8's `apiStatus` (`error`).
+/// `error_message`, and KFP 1.8's `apiStatus` (`error`); and Google APIs' `{"error":
+/// {"message"}}`.
 fn server_message(body: &Value) -> Option<String> {
     ["message", "error_message", "error"]
         .iter()
         .find_map(|key| body.get(*key).and_then(Value::as_str))
+        .or_else(|| body.get("error")?.get("message")?.as_str())
         .map(|message| message.split_whitespace().collect::<Vec<_>>().join(" "))
 }
 
@@ -392,5 +416,10 @@ mod tests {
         assert_eq!(server_message(&v2).as_deref(), Some("pipeline not found"));
         assert_eq!(server_message(&upload).as_deref(), Some("name exists"));
         assert_eq!(server_message(&v18).as_deref(), Some("bad filter"));
+        let google = serde_json::json!({"error": {"code": 403, "message": "Permission denied", "status": "PERMISSION_DENIED"}});
+        assert_eq!(
+            server_message(&google).as_deref(),
+            Some("Permission denied")
+        );
     }
 }
