@@ -6,6 +6,7 @@ mod init;
 mod remote;
 mod run_local;
 mod ui;
+mod vertex;
 
 use std::io::Read;
 use std::path::Path;
@@ -22,6 +23,9 @@ pub(crate) fn run(cli: Cli) -> Result<Status, Failure> {
         Group::Kubeflow(KubeflowCommand::Compile(args)) => compile::kubeflow(&args),
         Group::Kubeflow(KubeflowCommand::Ui(args)) => ui::kubeflow(&args),
         Group::Vertexai(VertexCommand::Ui(args)) => ui::vertexai(&args),
+        Group::Vertexai(VertexCommand::ListPipelines(args)) => vertex::list_pipelines(&args),
+        Group::Vertexai(VertexCommand::RunOnce(args)) => vertex::run_once(&args),
+        Group::Vertexai(VertexCommand::Schedule(args)) => vertex::schedule(&args),
         Group::Kubeflow(KubeflowCommand::RunOnce(args)) => remote::run_once(&args),
         Group::Kubeflow(KubeflowCommand::ListPipelines(args)) => remote::list_pipelines(&args),
         Group::Kubeflow(KubeflowCommand::UploadPipeline(args)) => remote::upload_pipeline(&args),
