@@ -235,16 +235,16 @@ impl GoogleCredentials {
         }
         match non_empty_var("GCE_METADATA_HOST") {
             Some(host) => Self::metadata(&format!("http://{host}")),
-            None => {
-                let mut credentials = Self::metadata(&format!("http://{METADATA_HOST}"))?;
-                credentials.kind = Kind::Metadata {
+            // The last resort: when it does not answer, the error lists what was looked for.
+            None => Self::new(
+                Kind::Metadata {
                     base: format!("http://{METADATA_HOST}"),
                     fallback_from: Some(gcloud.unwrap_or_else(|| {
                         PathBuf::from("~/.config/gcloud/application_default_credentials.json")
                     })),
-                };
-                Ok(credentials)
-            }
+                },
+                None,
+            ),
         }
     }
 
@@ -740,6 +740,31 @@ mod tests {
         );
         let nested = serde_json::json!({"error": {"code": 403, "message": "denied"}});
         assert_eq!(oauth_error(&nested).as_deref(), Some("denied"));
+    }
+
+    #[test]
+    fn no_credentials_at_all_lists_what_was_looked_for() {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|probe| probe.local_addr())
+            .map(|addr| addr.port())
+            .unwrap_or(9);
+        let credentials = GoogleCredentials::new(
+            Kind::Metadata {
+                base: format!("http://127.0.0.1:{port}"),
+                fallback_from: Some(PathBuf::from("/home/u/.config/gcloud/adc.json")),
+            },
+            None,
+        )
+        .unwrap_or_else(|error| panic!("{error}"));
+        let error = credentials
+            .access_token()
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(
+            error.starts_with("no Google credentials: GOOGLE_APPLICATION_CREDENTIALS is not set, /home/u/.config/gcloud/adc.json does not exist, and the metadata server http://127.0.0.1:"),
+            "{error}"
+        );
     }
 
     #[test]
