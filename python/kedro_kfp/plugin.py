@@ -37,6 +37,18 @@ _param_option = click.option(
 )
 
 
+def _experiment_options(func: _F) -> _F:
+    func = click.option(
+        "-en",
+        "--experiment-namespace",
+        default=None,
+        help="Namespace of the experiment on a multi-user Kubeflow (your profile's namespace).",
+    )(func)
+    return click.option(
+        "-x", "--experiment-name", default=None, help="Experiment, created when missing (default: run_config.experiment_name)."
+    )(func)
+
+
 def _pipeline_option(verb: str) -> Callable[[_F], _F]:
     return click.option("-p", "--pipeline", default="__default__", show_default=True, help=f"Kedro pipeline to {verb}.")
 
@@ -281,7 +293,7 @@ def upload_pipeline(
 @_pipeline_option("run")
 @_image_option
 @_kfp_version_option("Run")
-@click.option("--experiment-name", default=None, help="Experiment (default: run_config.experiment_name).")
+@_experiment_options
 @click.option("--run-name", default=None, help="Run name (default: run_config.run_name).")
 @_param_option
 @click.option(
@@ -299,6 +311,7 @@ def run_once(
     image: str | None,
     kfp_version: str | None,
     experiment_name: str | None,
+    experiment_namespace: str | None,
     run_name: str | None,
     params: tuple[str, ...],
     wait_for_completion: bool,
@@ -313,6 +326,7 @@ def run_once(
         image=image,
         kfp_version=kfp_version,
         experiment_name=experiment_name,
+        experiment_namespace=experiment_namespace,
         run_name=run_name,
         params=params,
         wait_for_completion=wait_for_completion,
@@ -320,6 +334,46 @@ def run_once(
         json=as_json,
     )
     _commands.remote(ctx, "kubeflow", "run-once", _commands.resolve_env(ctx, env), flags)
+
+
+@kubeflow.command(name="schedule")
+@_env_option
+@_pipeline_option("schedule")
+@_kfp_version_option("Type --param values for")
+@click.option(
+    "-c",
+    "--cron-expression",
+    required=True,
+    help="KFP cron, six fields: 'sec min hour day-of-month month day-of-week' (five fields get a 0 seconds field).",
+)
+@_experiment_options
+@_param_option
+@_json_option
+@click.pass_context
+def schedule(
+    ctx: click.Context,
+    env: str | None,
+    pipeline: str,
+    kfp_version: str | None,
+    cron_expression: str,
+    experiment_name: str | None,
+    experiment_namespace: str | None,
+    params: tuple[str, ...],
+    as_json: bool,
+) -> None:
+    """Run the newest uploaded version of the pipeline on a cron schedule."""
+    from kedro_kfp import _commands
+
+    flags = _flags(
+        pipeline=pipeline,
+        kfp_version=kfp_version,
+        cron_expression=cron_expression,
+        experiment_name=experiment_name,
+        experiment_namespace=experiment_namespace,
+        params=params,
+        json=as_json,
+    )
+    _commands.remote(ctx, "kubeflow", "schedule", _commands.resolve_env(ctx, env), flags)
 
 
 @vertexai.command(name="list-pipelines")

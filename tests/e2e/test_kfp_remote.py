@@ -10,6 +10,7 @@ import socket
 from pathlib import Path
 
 import pytest
+from dex_fake import DexFake
 from kfp_fake import KfpFake
 
 from .conftest import kedro
@@ -148,3 +149,98 @@ def test_run_once_with_typed_ir_parameters_and_a_timeout(fresh_venv, example):
         assert run["runtime_config"]["parameters"]["active_modelling_pipeline"]["model_options"]["test_size"] == 0.25
         bad = kedro(fresh_venv, example, "kubeflow", "run-once", "--kfp-version", "2", "--param", "nope=1", env=env, check=False)
         assert bad.returncode == 1 and "`--param nope`: the project has no such parameter" in bad.stderr
+
+
+@pytest.mark.parametrize("api", ["v2beta1", "v1beta1-1.8"])
+def test_schedule_replaces_the_recurring_run_of_the_same_name(fresh_venv, example, api):
+    with KfpFake(api=api) as fake:
+        point_at(example, fake.url)
+        early = kedro(fresh_venv, example, "kubeflow", "schedule", "-c", "0 0 4 * * *", check=False)
+        assert early.returncode == 1
+        assert "error: pipeline Spaceflights is not on the server" in early.stderr
+        assert "hint: upload it first: `kedro kubeflow upload-pipeline -p __default__`" in early.stderr
+
+        kedro(fresh_venv, example, "kubeflow", "upload-pipeline")
+        first = kedro(fresh_venv, example, "kubeflow", "schedule", "-c", "0 2 * * *", "--json")
+        assert "`0 2 * * *` is a five-field cron" in first.stderr and "`0 0 2 * * *`" in first.stderr
+        scheduled = json_from(first.stdout)
+        assert scheduled["cron"] == "0 0 2 * * *"
+        assert f"{fake.url}/#/recurringrun/details/{scheduled['recurring_run_id']}" == scheduled["link"]
+        (job,) = fake.recurring_runs.values()
+        assert job["trigger"]["cron_schedule"]["cron"] == "0 0 2 * * *"
+        assert job["enabled"] and job["pipeline_version_id"] == scheduled["version_id"]
+
+        # Same name (scheduled_run_name, else the pipeline's): replaced, not duplicated.
+        second = kedro(fresh_venv, example, "kubeflow", "schedule", "--cron-expression", "0 30 4 * * MON-FRI",
+                       "--param", "companies_rating_threshold=0.7")
+        assert f"Previous schedule Spaceflights deleted ({job['id']})" in second.stderr
+        (replacement,) = fake.recurring_runs.values()
+        assert replacement["id"] != job["id"]
+        assert replacement["trigger"]["cron_schedule"]["cron"] == "0 30 4 * * MON-FRI"
+        assert "0.7" in json.dumps(replacement["parameters"])
+
+        # Another experiment keeps its own schedule.
+        kedro(fresh_venv, example, "kubeflow", "schedule", "-c", "@daily", "-x", "nightly")
+        assert len(fake.recurring_runs) == 2
+
+        bad = kedro(fresh_venv, example, "kubeflow", "schedule", "-c", "0 0 25 * * *", check=False)
+        assert bad.returncode == 1 and "Traceback" not in bad.stderr
+        (error,) = [line for line in bad.stderr.splitlines() if line.startswith("error: ")]
+        assert error == "error: --cron-expression `0 0 25 * * *`: hours 25 is outside 0-23"
+        assert len(fake.recurring_runs) == 2, "nothing is deleted when the cron is wrong"
+        assert fake.contract_violations() == []
+
+
+def test_multi_user_servers_need_the_experiment_namespace(fresh_venv, example):
+    with KfpFake(multi_user=True) as fake:
+        point_at(example, fake.url)
+        missing = kedro(fresh_venv, example, "kubeflow", "run-once", check=False)
+        assert missing.returncode == 1
+        assert "hint: pass `--experiment-namespace <your profile namespace>`" in missing.stderr
+        assert fake.pipelines == {}, "nothing is uploaded before the namespace problem is reported"
+        kedro(fresh_venv, example, "kubeflow", "run-once", "-en", "team-a", "-x", "exp")
+        (experiment,) = [e for e in fake.experiments.values() if e["name"] == "exp"]
+        assert experiment["namespace"] == "team-a"
+        (run,) = fake.runs.values()
+        assert run["experiment_id"] == experiment["id"]
+        kedro(fresh_venv, example, "kubeflow", "schedule", "-c", "0 0 4 * * *", "-en", "team-a", "-x", "exp")
+        (job,) = fake.recurring_runs.values()
+        assert job["namespace"] == "team-a"
+        assert fake.contract_violations() == []
+
+
+@pytest.mark.parametrize(
+    ("flow", "approval", "connectors"),
+    [("authservice", False, ("local",)), ("oauth2-proxy", False, ("local",)), ("oauth2-proxy", True, ("ldap", "local"))],
+)
+def test_dex_login_gets_the_session_cookie_and_never_prints_the_password(
+    fresh_venv, example, flow, approval, connectors
+):
+    password = "s3cret-Dex-p4ss"
+    with KfpFake() as kfp, DexFake(kfp, flow=flow, password=password, approval=approval, connectors=connectors) as dex:
+        point_at(example, dex.api_url)
+        env = {"DEX_USERNAME": dex.username, "DEX_PASSWORD": password}
+        result = kedro(fresh_venv, example, "kubeflow", "upload-pipeline", "--json", env=env)
+        assert json_from(result.stdout)["created"] is True
+        assert dex.logins == 1
+        api_calls = [r for r in kfp.requests]
+        assert api_calls and all(dex.session_cookie in r.headers.get("cookie", "") for r in api_calls)
+        output = result.stdout + result.stderr
+        assert password not in output and dex.session_value not in output
+
+        wrong = kedro(fresh_venv, example, "kubeflow", "list-pipelines", check=False, env={**env, "DEX_PASSWORD": "nope"})
+        assert wrong.returncode == 1 and "Traceback" not in wrong.stderr
+        assert f"error: login at {dex.api_url} failed: Dex did not accept DEX_USERNAME and DEX_PASSWORD" in wrong.stderr
+        assert "hint: check DEX_USERNAME and DEX_PASSWORD" in wrong.stderr
+        assert dex.failed_logins == 1
+
+
+def test_dex_needs_a_password_and_a_dex(fresh_venv, example):
+    with KfpFake() as fake:
+        point_at(example, fake.url)
+        no_password = kedro(fresh_venv, example, "kubeflow", "list-pipelines", check=False, env={"DEX_USERNAME": "u@example.com"})
+        assert no_password.returncode == 1 and "error: `DEX_USERNAME` is set but `DEX_PASSWORD` is not" in no_password.stderr
+        no_dex = kedro(fresh_venv, example, "kubeflow", "list-pipelines", check=False,
+                       env={"DEX_USERNAME": "u@example.com", "DEX_PASSWORD": "pw-never-shown"})
+        assert no_dex.returncode == 1 and "is this Kubeflow behind Dex?" in no_dex.stderr
+        assert "pw-never-shown" not in no_dex.stdout + no_dex.stderr

@@ -147,6 +147,9 @@ pub(crate) enum KubeflowCommand {
     Ui(UiArgs),
     /// Compile, upload and start the pipeline as a single run in the configured experiment.
     RunOnce(RunOnceArgs),
+    /// Run the newest uploaded version of the pipeline on a cron schedule (replacing the
+    /// recurring run of the same name).
+    Schedule(ScheduleArgs),
 }
 
 #[derive(Debug, Args)]
@@ -249,13 +252,48 @@ pub(crate) struct UiArgs {
     pub print: bool,
 }
 
+/// Where runs go.
+#[derive(Debug, Args)]
+pub(crate) struct ExperimentArgs {
+    /// Experiment to run in, created when missing (default: `run_config.experiment_name`).
+    #[arg(short = 'x', long)]
+    pub experiment_name: Option<String>,
+    /// Namespace of the experiment, on a multi-user Kubeflow (your profile's namespace).
+    #[arg(long, value_name = "NAMESPACE")]
+    pub experiment_namespace: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ScheduleArgs {
+    #[command(flatten)]
+    pub input: SnapshotArgs,
+    /// Kedro pipeline whose uploaded pipeline to schedule.
+    #[arg(short, long, default_value = "__default__")]
+    pub pipeline: String,
+    /// The uploaded kind, for typing `--param` values: Argo Workflow (1) or KFP v2 IR (2).
+    /// Default: `run_config.kfp_version`, else 1.
+    #[arg(long, value_parser = clap::value_parser!(u8).range(1..=2))]
+    pub kfp_version: Option<u8>,
+    /// When to run: KFP cron `sec min hour day-of-month month day-of-week`; a five-field
+    /// expression gets a `0` seconds field.
+    #[arg(short, long, value_name = "CRON")]
+    pub cron_expression: String,
+    #[command(flatten)]
+    pub experiment: ExperimentArgs,
+    /// Override a pipeline parameter: KEY=VALUE, VALUE as JSON or plain text (repeatable).
+    #[arg(long = "param", value_name = "KEY=VALUE")]
+    pub params: Vec<String>,
+    /// Print the result as JSON on stdout.
+    #[arg(long)]
+    pub json: bool,
+}
+
 #[derive(Debug, Args)]
 pub(crate) struct RunOnceArgs {
     #[command(flatten)]
     pub upload: UploadPipelineArgs,
-    /// Experiment to run in (default: `run_config.experiment_name`).
-    #[arg(long)]
-    pub experiment_name: Option<String>,
+    #[command(flatten)]
+    pub experiment: ExperimentArgs,
     /// Run name (default: `run_config.run_name`).
     #[arg(long)]
     pub run_name: Option<String>,

@@ -14,6 +14,16 @@ pub enum ApiVersion {
     V2,
 }
 
+impl ApiVersion {
+    /// The path every call of this generation starts with.
+    fn prefix(self) -> &'static str {
+        match self {
+            Self::V1 => "/apis/v1beta1",
+            Self::V2 => "/apis/v2beta1",
+        }
+    }
+}
+
 /// Page size asked for when listing.
 const PAGE_SIZE: &str = "100";
 
@@ -49,6 +59,7 @@ pub struct Kfp {
     transport: Transport,
     version: ApiVersion,
     namespace: Option<String>,
+    multi_user: bool,
 }
 
 impl Kfp {
@@ -59,12 +70,15 @@ impl Kfp {
         version: Option<ApiVersion>,
         namespace: Option<String>,
     ) -> Result<Self, ApiError> {
-        let version = match version {
-            Some(version) => version,
-            None => match transport.send(&Request::get("/apis/v2beta1/healthz")) {
-                Ok(_) => ApiVersion::V2,
+        let probe = |version: ApiVersion| {
+            transport.send(&Request::get(format!("{}/healthz", version.prefix())))
+        };
+        let (version, health) = match version {
+            Some(version) => (version, probe(version)?),
+            None => match probe(ApiVersion::V2) {
+                Ok(health) => (ApiVersion::V2, health),
                 Err(error) if error.status() == Some(reqwest::StatusCode::NOT_FOUND) => {
-                    ApiVersion::V1
+                    (ApiVersion::V1, probe(ApiVersion::V1)?)
                 }
                 Err(error) => return Err(error),
             },
@@ -72,8 +86,20 @@ impl Kfp {
         Ok(Self {
             transport,
             version,
-            namespace,
+            namespace: namespace.filter(|n| !n.is_empty()),
+            multi_user: health["multi_user"].as_bool().unwrap_or(false),
         })
+    }
+
+    /// Whether the server runs in multi-user mode (then experiments and runs need a
+    /// namespace).
+    pub fn multi_user(&self) -> bool {
+        self.multi_user
+    }
+
+    /// The namespace requests are made in, if any.
+    pub fn namespace(&self) -> Option<&str> {
+        self.namespace.as_deref()
     }
 
     /// The API generation in use.
@@ -187,10 +213,7 @@ impl Kfp {
             file_name: file_name.to_owned(),
             content: content.to_vec(),
         };
-        let prefix = match self.version {
-            ApiVersion::V2 => "/apis/v2beta1",
-            ApiVersion::V1 => "/apis/v1beta1",
-        };
+        let prefix = self.version.prefix();
         let existing = self.find_pipeline(name)?;
         let Some(pipeline) = existing else {
             let mut request = Request {
@@ -346,6 +369,23 @@ pub struct RunSpec<'a> {
     pub parameters: &'a serde_json::Map<String, Value>,
 }
 
+/// A recurring run to create.
+#[derive(Debug, Clone)]
+pub struct RecurringRunSpec<'a> {
+    /// Name (unique within the experiment by convention: an existing one is replaced).
+    pub name: &'a str,
+    /// Experiment id.
+    pub experiment_id: &'a str,
+    /// Pipeline id.
+    pub pipeline_id: &'a str,
+    /// The version to run.
+    pub version_id: &'a str,
+    /// KFP (six-field) cron expression.
+    pub cron: &'a str,
+    /// Parameter values by the pipeline's parameter name.
+    pub parameters: &'a serde_json::Map<String, Value>,
+}
+
 /// A run's state, normalised across API generations.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
@@ -438,20 +478,9 @@ impl Kfp {
                 Ok(created["run_id"].as_str().unwrap_or_default().to_owned())
             }
             ApiVersion::V1 => {
-                // v1beta1 parameter values are strings; anything else is sent as JSON text.
-                let parameters: Vec<Value> = run
-                    .parameters
-                    .iter()
-                    .map(|(name, value)| {
-                        let text = value
-                            .as_str()
-                            .map_or_else(|| value.to_string(), str::to_owned);
-                        json!({"name": name, "value": text})
-                    })
-                    .collect();
                 let body = json!({
                     "name": run.name,
-                    "pipeline_spec": {"parameters": parameters},
+                    "pipeline_spec": {"parameters": v1_parameters(run.parameters)},
                     "resource_references": [
                         {"key": {"type": "EXPERIMENT", "id": run.experiment_id}, "relationship": "OWNER"},
                         {"key": {"type": "PIPELINE_VERSION", "id": run.uploaded.version_id}, "relationship": "CREATOR"},
@@ -494,4 +523,128 @@ impl Kfp {
     pub fn experiment_link(&self, experiment_id: &str) -> String {
         format!("{}/#/experiments/details/{experiment_id}", self.ui_url())
     }
+}
+
+impl Kfp {
+    /// The ids of the recurring runs called `name` in an experiment.
+    pub fn recurring_runs_named(
+        &self,
+        experiment_id: &str,
+        name: &str,
+    ) -> Result<Vec<String>, ApiError> {
+        let (listed, name_key, id_key) = match self.version {
+            ApiVersion::V2 => (
+                self.list_all(
+                    || {
+                        self.with_namespace(Request::get("/apis/v2beta1/recurringruns"))
+                            .query("experiment_id", experiment_id)
+                    },
+                    "recurringRuns",
+                )?,
+                "display_name",
+                "recurring_run_id",
+            ),
+            ApiVersion::V1 => (
+                self.list_all(
+                    || {
+                        Request::get("/apis/v1beta1/jobs")
+                            .query("resource_reference_key.type", "EXPERIMENT")
+                            .query("resource_reference_key.id", experiment_id)
+                    },
+                    "jobs",
+                )?,
+                "name",
+                "id",
+            ),
+        };
+        Ok(listed
+            .iter()
+            .filter(|run| run[name_key].as_str() == Some(name))
+            .filter_map(|run| run[id_key].as_str().map(str::to_owned))
+            .collect())
+    }
+
+    /// Deletes a recurring run (its past runs stay).
+    pub fn delete_recurring_run(&self, id: &str) -> Result<(), ApiError> {
+        let path = match self.version {
+            ApiVersion::V2 => format!("/apis/v2beta1/recurringruns/{id}"),
+            ApiVersion::V1 => format!("/apis/v1beta1/jobs/{id}"),
+        };
+        self.transport.send(&Request::delete(path)).map(drop)
+    }
+
+    /// Creates an enabled recurring run (one run at a time, no backfill of missed runs);
+    /// returns its id.
+    pub fn create_recurring_run(&self, spec: &RecurringRunSpec<'_>) -> Result<String, ApiError> {
+        let trigger = json!({"cron_schedule": {"cron": spec.cron}});
+        match self.version {
+            ApiVersion::V2 => {
+                let mut body = json!({
+                    "display_name": spec.name,
+                    "experiment_id": spec.experiment_id,
+                    "mode": "ENABLE",
+                    "pipeline_version_reference": {
+                        "pipeline_id": spec.pipeline_id,
+                        "pipeline_version_id": spec.version_id,
+                    },
+                    "runtime_config": {"parameters": spec.parameters},
+                    "trigger": trigger,
+                    "max_concurrency": "1",
+                    "no_catchup": true,
+                });
+                if let Some(namespace) = &self.namespace {
+                    body["namespace"] = namespace.clone().into();
+                }
+                let created = self
+                    .transport
+                    .send(&Request::post("/apis/v2beta1/recurringruns", body))?;
+                Ok(created["recurring_run_id"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_owned())
+            }
+            ApiVersion::V1 => {
+                let body = json!({
+                    "name": spec.name,
+                    "enabled": true,
+                    "max_concurrency": "1",
+                    "no_catchup": true,
+                    "trigger": trigger,
+                    "pipeline_spec": {"parameters": v1_parameters(spec.parameters)},
+                    "resource_references": [
+                        {"key": {"type": "EXPERIMENT", "id": spec.experiment_id}, "relationship": "OWNER"},
+                        {"key": {"type": "PIPELINE_VERSION", "id": spec.version_id}, "relationship": "CREATOR"},
+                    ],
+                });
+                let created = self
+                    .transport
+                    .send(&Request::post("/apis/v1beta1/jobs", body))?;
+                Ok(created["id"].as_str().unwrap_or_default().to_owned())
+            }
+        }
+    }
+
+    /// The newest version of a pipeline, if it has one.
+    pub fn newest_version(&self, pipeline_id: &str) -> Result<Option<String>, ApiError> {
+        let newest = self.latest_version(pipeline_id)?;
+        Ok(Some(newest).filter(|id| !id.is_empty()))
+    }
+
+    /// The UI link of a recurring run.
+    pub fn recurring_run_link(&self, id: &str) -> String {
+        format!("{}/#/recurringrun/details/{id}", self.ui_url())
+    }
+}
+
+/// v1beta1 parameter values are strings; anything else is sent as JSON text.
+fn v1_parameters(parameters: &serde_json::Map<String, Value>) -> Vec<Value> {
+    parameters
+        .iter()
+        .map(|(name, value)| {
+            let text = value
+                .as_str()
+                .map_or_else(|| value.to_string(), str::to_owned);
+            json!({"name": name, "value": text})
+        })
+        .collect()
 }

@@ -11,9 +11,9 @@ use reqwest::{Method, StatusCode};
 use serde_json::Value;
 
 /// Connect timeout: an unreachable host fails fast instead of hanging.
-const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+pub(crate) const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// Read timeout of one request.
-const READ_TIMEOUT: Duration = Duration::from_secs(60);
+pub(crate) const READ_TIMEOUT: Duration = Duration::from_secs(60);
 /// Tries of an idempotent call (the first and the retries).
 const TRIES: u32 = 4;
 
@@ -104,6 +104,14 @@ pub enum ApiError {
     /// No Google token could be had.
     #[error(transparent)]
     Credentials(#[from] crate::google::GoogleError),
+    /// A browser-style login (Dex) did not end with a session.
+    #[error("login at {url} failed: {reason}")]
+    Login {
+        /// The gateway.
+        url: String,
+        /// What happened.
+        reason: String,
+    },
     /// The client could not be built (TLS setup).
     #[error("cannot set up HTTP: {0}")]
     Setup(String),
@@ -161,16 +169,6 @@ impl Request {
         }
     }
 
-    /// A DELETE.
-    pub fn delete(path: impl Into<String>) -> Self {
-        Self {
-            method: Method::DELETE,
-            path: path.into(),
-            query: Vec::new(),
-            body: Body::Empty,
-        }
-    }
-
     /// A POST with a JSON body.
     pub fn post(path: impl Into<String>, body: Value) -> Self {
         Self {
@@ -178,6 +176,14 @@ impl Request {
             path: path.into(),
             query: Vec::new(),
             body: Body::Json(body),
+        }
+    }
+
+    /// A DELETE.
+    pub fn delete(path: impl Into<String>) -> Self {
+        Self {
+            method: Method::DELETE,
+            ..Self::get(path)
         }
     }
 

@@ -4,6 +4,7 @@
 //! the closest valid key — and tolerant where users' files differ: quantities may be numbers
 //! or strings, sections may be empty.
 
+pub mod cron;
 mod error;
 mod init;
 pub mod kubeflow;

@@ -27,6 +27,7 @@ pub(crate) fn run(cli: Cli) -> Result<Status, Failure> {
         Group::Vertexai(VertexCommand::RunOnce(args)) => vertex::run_once(&args),
         Group::Vertexai(VertexCommand::Schedule(args)) => vertex::schedule(&args),
         Group::Kubeflow(KubeflowCommand::RunOnce(args)) => remote::run_once(&args),
+        Group::Kubeflow(KubeflowCommand::Schedule(args)) => remote::schedule(&args),
         Group::Kubeflow(KubeflowCommand::ListPipelines(args)) => remote::list_pipelines(&args),
         Group::Kubeflow(KubeflowCommand::UploadPipeline(args)) => remote::upload_pipeline(&args),
         Group::Kubeflow(KubeflowCommand::RunLocal(args)) => {

@@ -9,13 +9,15 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use kfp_client::{
-    ApiError, Auth, GoogleAuth, GoogleCredentials, GoogleToken, Kfp, RunSpec, RunState, Secret,
-    Transport, Uploaded,
+    ApiError, Auth, GoogleAuth, GoogleCredentials, GoogleToken, Kfp, RecurringRunSpec, RunSpec,
+    RunState, Secret, Transport, Uploaded,
 };
 use kfp_config::KubeflowConfig;
 use sha2::{Digest, Sha256};
 
-use crate::cli::{ListPipelinesArgs, RunOnceArgs, UploadPipelineArgs};
+use crate::cli::{
+    ExperimentArgs, ListPipelinesArgs, RunOnceArgs, ScheduleArgs, UploadPipelineArgs,
+};
 use crate::diagnostics::{Failure, Status};
 use crate::output;
 
@@ -32,7 +34,7 @@ pub(crate) fn list_pipelines(args: &ListPipelinesArgs) -> Result<Status, Failure
     if config.host.trim() == kfp_config::VERTEX_HOST {
         return super::vertex::kubeflow_list_pipelines(args, &input, &config);
     }
-    let kfp = connect(&config)?;
+    let kfp = connect(&config, None)?;
     let pipelines = kfp.list_pipelines().map_err(api_failure)?;
     if args.json {
         println!(
@@ -60,7 +62,8 @@ pub(crate) fn list_pipelines(args: &ListPipelinesArgs) -> Result<Status, Failure
 pub(crate) fn upload_pipeline(args: &UploadPipelineArgs) -> Result<Status, Failure> {
     let input = super::read_input(&args.input, "kubeflow")?;
     let config = KubeflowConfig::load(&input.config_files)?;
-    let (_, uploaded, name, link) = upload(args, &input, &config)?;
+    let kfp = connect(&config, None)?;
+    let (uploaded, name, link) = upload(&kfp, args, &input, &config)?;
     if args.json {
         let mut result = serde_json::to_value(&uploaded).unwrap_or_default();
         result["name"] = name.into();
@@ -75,10 +78,11 @@ pub(crate) fn upload_pipeline(args: &UploadPipelineArgs) -> Result<Status, Failu
 
 /// Compiles and uploads; reports what happened on stderr.
 fn upload(
+    kfp: &Kfp,
     args: &UploadPipelineArgs,
     input: &super::Input,
     config: &KubeflowConfig,
-) -> Result<(Kfp, Uploaded, String, String), Failure> {
+) -> Result<(Uploaded, String, String), Failure> {
     let file_name = PathBuf::from("pipeline.yaml");
     let (manifest, _) = super::compile::kubeflow_manifest(
         input,
@@ -88,7 +92,6 @@ fn upload(
         args.kfp_version,
         &file_name,
     )?;
-    let kfp = connect(config)?;
     let name = pipeline_name(&input.snapshot.project.name, &args.target.pipeline);
     // Named after the content: uploading the same pipeline twice is recognised, not an error.
     let digest = Sha256::digest(manifest.as_bytes());
@@ -122,7 +125,7 @@ fn upload(
         ));
     }
     output::status(&format!("Pipeline link: {link}"));
-    Ok((kfp, uploaded, name, link))
+    Ok((uploaded, name, link))
 }
 
 pub(crate) fn run_once(args: &RunOnceArgs) -> Result<Status, Failure> {
@@ -133,23 +136,18 @@ pub(crate) fn run_once(args: &RunOnceArgs) -> Result<Status, Failure> {
     }
     let ir = args.upload.kfp_version.or(config.run_config.kfp_version) == Some(2);
     let parameters = run_parameters(&input.snapshot, &args.params, ir)?;
-    let (kfp, uploaded, name, _) = upload(&args.upload, &input, &config)?;
+    let kfp = connect(&config, args.experiment.experiment_namespace.as_deref())?;
+    require_namespace(&kfp)?;
+    let (uploaded, name, _) = upload(&kfp, &args.upload, &input, &config)?;
     let run = &config.run_config;
-    let experiment_name = args
-        .experiment_name
-        .clone()
-        .or_else(|| run.experiment_name.clone())
-        .unwrap_or_else(|| name.clone());
-    let experiment_id = kfp.experiment(&experiment_name).map_err(api_failure)?;
-    output::status(&format!(
-        "Experiment {experiment_name}: {}",
-        kfp.experiment_link(&experiment_id)
-    ));
-    let run_name = args
-        .run_name
-        .clone()
-        .or_else(|| run.run_name.clone())
-        .unwrap_or_else(|| name.clone());
+    let (_, experiment_id) = experiment(&kfp, &args.experiment, &config, &name)?;
+    let run_name = template_name(
+        args.run_name
+            .as_deref()
+            .or(run.run_name.as_deref())
+            .unwrap_or(&name),
+        &args.params,
+    );
     let run_id = kfp
         .create_run(&RunSpec {
             name: &run_name,
@@ -184,6 +182,125 @@ pub(crate) fn run_once(args: &RunOnceArgs) -> Result<Status, Failure> {
         ))
         .with_hint(Some("the run's logs are in the KFP UI".to_owned()))),
     }
+}
+
+pub(crate) fn schedule(args: &ScheduleArgs) -> Result<Status, Failure> {
+    let input = super::read_input(&args.input, "kubeflow")?;
+    let config = KubeflowConfig::load(&input.config_files)?;
+    let cron = kfp_config::cron::kfp_cron(&args.cron_expression).map_err(|reason| {
+        Failure::user(format!("--cron-expression {reason}")).with_hint(Some(
+            "example: `0 0 4 * * *` runs every day at 04:00:00".to_owned(),
+        ))
+    })?;
+    if let Some(five) = &cron.converted_from {
+        output::warning(&format!(
+            "`{five}` is a five-field cron; KFP reads six fields (seconds first), so it is sent as `{}`",
+            cron.expression
+        ));
+    }
+    let ir = args.kfp_version.or(config.run_config.kfp_version) == Some(2);
+    let parameters = run_parameters(&input.snapshot, &args.params, ir)?;
+    let kfp = connect(&config, args.experiment.experiment_namespace.as_deref())?;
+    require_namespace(&kfp)?;
+    let name = pipeline_name(&input.snapshot.project.name, &args.pipeline);
+    let not_uploaded = || {
+        Failure::user(format!("pipeline {name} is not on the server")).with_hint(Some(format!(
+            "upload it first: `kedro kubeflow upload-pipeline -p {}`",
+            args.pipeline
+        )))
+    };
+    let pipeline = kfp
+        .find_pipeline(&name)
+        .map_err(api_failure)?
+        .ok_or_else(not_uploaded)?;
+    let version_id = kfp
+        .newest_version(&pipeline.id)
+        .map_err(api_failure)?
+        .ok_or_else(not_uploaded)?;
+    let (_, experiment_id) = experiment(&kfp, &args.experiment, &config, &name)?;
+    let run_name = template_name(
+        config
+            .run_config
+            .scheduled_run_name
+            .as_deref()
+            .unwrap_or(&name),
+        &args.params,
+    );
+    for old in kfp
+        .recurring_runs_named(&experiment_id, &run_name)
+        .map_err(api_failure)?
+    {
+        kfp.delete_recurring_run(&old).map_err(api_failure)?;
+        output::status(&format!("Previous schedule {run_name} deleted ({old})"));
+    }
+    let id = kfp
+        .create_recurring_run(&RecurringRunSpec {
+            name: &run_name,
+            experiment_id: &experiment_id,
+            pipeline_id: &pipeline.id,
+            version_id: &version_id,
+            cron: &cron.expression,
+            parameters: &parameters,
+        })
+        .map_err(api_failure)?;
+    let link = kfp.recurring_run_link(&id);
+    output::status(&format!(
+        "Pipeline {name} scheduled to `{}` as {run_name}: {link}",
+        cron.expression
+    ));
+    if args.json {
+        let result = serde_json::json!({
+            "recurring_run_id": id, "name": run_name, "cron": cron.expression,
+            "pipeline_id": pipeline.id, "version_id": version_id,
+            "experiment_id": experiment_id, "link": link,
+        });
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&result).unwrap_or_default()
+        );
+    }
+    Ok(Status::Success)
+}
+
+/// A multi-user server keeps experiments and runs in namespaces: one must be given.
+fn require_namespace(kfp: &Kfp) -> Result<(), Failure> {
+    if kfp.multi_user() && kfp.namespace().is_none() {
+        return Err(Failure::user(
+            "this Kubeflow Pipelines is multi-user: experiments and runs live in a namespace",
+        )
+        .with_hint(Some(
+            "pass `--experiment-namespace <your profile namespace>`".to_owned(),
+        )));
+    }
+    Ok(())
+}
+
+/// The experiment runs go to (created when missing): its name and id.
+fn experiment(
+    kfp: &Kfp,
+    args: &ExperimentArgs,
+    config: &KubeflowConfig,
+    pipeline_name: &str,
+) -> Result<(String, String), Failure> {
+    let name = args
+        .experiment_name
+        .clone()
+        .or_else(|| config.run_config.experiment_name.clone())
+        .unwrap_or_else(|| pipeline_name.to_owned());
+    let id = kfp.experiment(&name).map_err(api_failure)?;
+    output::status(&format!("Experiment {name}: {}", kfp.experiment_link(&id)));
+    Ok((name, id))
+}
+
+/// `run_name` and `scheduled_run_name` may name parameters in braces, as in
+/// kedro-kubeflow: `training-{learning_rate}` with `--param learning_rate=0.1`.
+fn template_name(template: &str, params: &[String]) -> String {
+    params
+        .iter()
+        .filter_map(|param| param.split_once('='))
+        .fold(template.to_owned(), |name, (key, value)| {
+            name.replace(&format!("{{{}}}", key.trim()), value)
+        })
 }
 
 fn state_name(state: RunState) -> String {
@@ -291,36 +408,30 @@ fn pipeline_name(project: &str, pipeline: &str) -> String {
     }
 }
 
-fn connect(config: &KubeflowConfig) -> Result<Kfp, Failure> {
+fn connect(config: &KubeflowConfig, namespace: Option<&str>) -> Result<Kfp, Failure> {
     if config.host.trim() == kfp_config::VERTEX_HOST {
         return Err(Failure::user(
-            "`host: vertex-ai-pipelines`: Vertex AI has no pipeline registry to upload to",
+            "`host: vertex-ai-pipelines`: this command needs a KFP server; with Vertex AI (which has no pipeline registry) `kedro kubeflow` runs `list-pipelines` and `run-once`",
         )
         .with_hint(Some(
-            "use `kedro kubeflow run-once` (or `kedro vertexai run-once`) to start the pipeline on Vertex AI".to_owned(),
+            "use `kedro kubeflow run-once`, or `kedro vertexai schedule` for a schedule on Vertex AI".to_owned(),
         )));
     }
     let backoff = std::env::var("KEDRO_KFP_RETRY_BACKOFF_MS")
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(DEFAULT_BACKOFF_MS);
-    let transport = Transport::new(&config.host, auth()?, Duration::from_millis(backoff))
-        .map_err(api_failure)?;
-    Kfp::connect(transport, None, None).map_err(api_failure)
+    let transport = Transport::new(
+        &config.host,
+        auth(&config.host)?,
+        Duration::from_millis(backoff),
+    )
+    .map_err(api_failure)?;
+    Kfp::connect(transport, None, namespace.map(str::to_owned)).map_err(api_failure)
 }
 
 /// Credentials from the environment, as kedro-kubeflow and the KFP SDK read them.
-fn auth() -> Result<Auth, Failure> {
-    for (variable, what) in [("DEX_USERNAME", "Dex login")] {
-        if std::env::var_os(variable).is_some() {
-            return Err(Failure::user(format!(
-                "`{variable}` is set, but {what} is not available in this version"
-            ))
-            .with_hint(Some(
-                "unset it, or use a service-account token (KF_PIPELINES_SA_TOKEN_PATH)".to_owned(),
-            )));
-        }
-    }
+fn auth(host: &str) -> Result<Auth, Failure> {
     // IAP wants a Google-signed ID token whose audience is the proxy's OAuth client id
     // (kedro-kubeflow 0.4.7 docs 3.2, notes 2.3).
     if let Some(client_id) = std::env::var("IAP_CLIENT_ID")
@@ -333,6 +444,15 @@ fn auth() -> Result<Auth, Failure> {
             credentials: std::sync::Arc::new(credentials),
             token: GoogleToken::Id(client_id.trim().to_owned()),
         }));
+    }
+    if let Ok(username) = std::env::var("DEX_USERNAME") {
+        let password = std::env::var("DEX_PASSWORD").map_err(|_| {
+            Failure::user("`DEX_USERNAME` is set but `DEX_PASSWORD` is not").with_hint(Some(
+                "set DEX_PASSWORD to the Dex user's static password".to_owned(),
+            ))
+        })?;
+        return kfp_client::dex::login(host, &username, &Secret::new(password))
+            .map_err(api_failure);
     }
     if let Some(path) = std::env::var_os("KF_PIPELINES_SA_TOKEN_PATH") {
         return Ok(Auth::TokenFile(PathBuf::from(path)));
@@ -352,11 +472,14 @@ fn api_failure(error: ApiError) -> Failure {
     }
     let hint = match error.status().map(|s| s.as_u16()) {
         Some(401 | 403) => Some(
-            "the server wants credentials: set KF_PIPELINES_SA_TOKEN_PATH (service-account token file) or KF_PIPELINES_TOKEN"
+            "the server wants credentials: set KF_PIPELINES_SA_TOKEN_PATH (service-account token file), KF_PIPELINES_TOKEN, DEX_USERNAME and DEX_PASSWORD (Dex login) or IAP_CLIENT_ID (IAP)"
                 .to_owned(),
         ),
         Some(404) => Some("check `host` in kubeflow.yaml: it must be the KFP API root, e.g. https://host/pipeline".to_owned()),
         _ => match &error {
+            ApiError::Login { .. } => Some(
+                "check DEX_USERNAME and DEX_PASSWORD (a Dex static-password user) and `host` in kubeflow.yaml".to_owned(),
+            ),
             ApiError::Unreachable { .. } => Some("check `host` in kubeflow.yaml and that the server is running".to_owned()),
             _ => None,
         },

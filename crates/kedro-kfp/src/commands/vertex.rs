@@ -210,7 +210,7 @@ pub(crate) fn kubeflow_run_once(
             .run_name
             .clone()
             .or_else(|| run.run_name.clone())
-            .or_else(|| args.experiment_name.clone())
+            .or_else(|| args.experiment.experiment_name.clone())
             .or_else(|| run.experiment_name.clone()),
         root: run.root.as_deref(),
         service_account: service_account(None),
