@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import click
 
+from kedro_kfp import plugin
 from kedro_kfp._binary import run_binary
 
 if TYPE_CHECKING:
@@ -215,8 +216,10 @@ def _load_project(load: Callable[[], _T]) -> _T:
 
 
 def _call_binary(args: list[str], stdin: bytes | None, env: dict[str, str] | None = None) -> int:
+    ctx = click.get_current_context(silent=True)
+    verbose = ctx.meta.get(plugin.VERBOSE_KEY, 0) if ctx is not None else 0
     try:
-        return run_binary(args, stdin, env)
+        return run_binary(["-v"] * verbose + args, stdin, env)
     except OSError as exc:  # not found, or found but not executable
         _fail(str(exc))
 

@@ -85,10 +85,30 @@ def kubeflow_commands() -> None:
     pass
 
 
+# Where the groups' `-v` count is kept (in the context's meta, which the command's context
+# shares) for the binary's arguments.
+VERBOSE_KEY = "kedro_kfp.verbose"
+
+
+def _verbose_option(func: _F) -> _F:
+    return click.option(
+        "-v",
+        "--verbose",
+        count=True,
+        help="Show each request to the server and its answer (-vv: more). Secrets are never shown.",
+    )(func)
+
+
+def _keep_verbosity(verbose: int) -> None:
+    click.get_current_context().meta[VERBOSE_KEY] = verbose
+
+
 @kubeflow_commands.group(name="kubeflow")
 @_env_option
-def kubeflow(env: str | None) -> None:
+@_verbose_option
+def kubeflow(env: str | None, verbose: int) -> None:
     """Compile and run Kedro pipelines on Kubeflow Pipelines."""
+    _keep_verbosity(verbose)
 
 
 @click.group(name="kedro-kfp")
@@ -98,8 +118,10 @@ def vertexai_commands() -> None:
 
 @vertexai_commands.group(name="vertexai")
 @_env_option
-def vertexai(env: str | None) -> None:
+@_verbose_option
+def vertexai(env: str | None, verbose: int) -> None:
     """Compile and run Kedro pipelines on Vertex AI Pipelines."""
+    _keep_verbosity(verbose)
 
 
 @kubeflow.command(name="init")

@@ -32,7 +32,8 @@ sys.path.insert(0, str(REPO / "tests" / "fakes"))
 def run(args: list[str], cwd: Path, env: dict[str, str] | None = None, check: bool = True):
     merged = {**os.environ, **QUIET_KEDRO, **(env or {})}
     merged.pop("KEDRO_KFP_BIN", None)  # the installed wheel's binary must be found on its own
-    result = subprocess.run(args, cwd=cwd, env=merged, capture_output=True, text=True)
+    # A hang (a loop on a misbehaving server) fails the test instead of stalling CI.
+    result = subprocess.run(args, cwd=cwd, env=merged, capture_output=True, text=True, timeout=900)
     if check and result.returncode != 0:
         raise AssertionError(f"{args} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}")
     return result

@@ -104,7 +104,10 @@ def assert_no_secret(google: GoogleFake, *results) -> None:
 def test_run_once_and_list_with_each_kind_of_credentials(fresh_venv, example, tmp_path, google, vertex, kind):
     write_vertex_config(example)
     env = credentials(kind, google, tmp_path)
-    started = kedro(fresh_venv, example, "vertexai", "run-once", "--json", env=env)
+    # -vv: every request and credential step is logged, and still no secret shows.
+    started = kedro(fresh_venv, example, "vertexai", "-vv", "run-once", "--json", env=env)
+    assert "Google credentials: " in started.stderr and "Google token: " in started.stderr
+    assert "DEBUG POST " in started.stderr, started.stderr
     result = json_from(started.stdout)
     job_id = result["job_id"]
     assert job_id.startswith("spaceflights-exp-") and len(job_id) == len("spaceflights-exp-") + 14
@@ -239,7 +242,7 @@ def test_missing_credentials_and_refusals_are_clear(fresh_venv, example, tmp_pat
     wrong_key = json.loads(google.write_service_account(tmp_path / "sa2.json").read_text())
     wrong_key["private_key"] = other.private_key_pem()
     (tmp_path / "sa2.json").write_text(json.dumps(wrong_key))
-    refused = kedro(fresh_venv, example, "vertexai", "list-pipelines", check=False,
+    refused = kedro(fresh_venv, example, "vertexai", "-vv", "list-pipelines", check=False,
                     env={**sa_env, "GOOGLE_APPLICATION_CREDENTIALS": str(tmp_path / "sa2.json")})
     assert refused.returncode == 1
     assert "invalid_grant: Invalid JWT Signature." in refused.stderr and "sa2.json" in refused.stderr
@@ -290,7 +293,8 @@ def test_iap_id_token_for_kubeflow(fresh_venv, example, tmp_path, google, kind):
         kubeflow_yaml.write_text(kubeflow_yaml.read_text().replace(
             'host: "https://kubeflow.example.com/pipeline"', f'host: "{kfp.url}"'))
         env = {**credentials(kind, google, tmp_path), "IAP_CLIENT_ID": IAP_CLIENT}
-        listed = kedro(fresh_venv, example, "kubeflow", "list-pipelines", "--json", env=env)
+        listed = kedro(fresh_venv, example, "kubeflow", "-vv", "list-pipelines", "--json", env=env)
+        assert f"an IAP ID token for {IAP_CLIENT}" in listed.stderr
         assert json_from(listed.stdout) == []
         assert kfp.requests and all(r.headers.get("authorization") == f"Bearer {token}" for r in kfp.requests)
         assert_no_secret(google, listed)

@@ -49,8 +49,7 @@ def test_command_tree() -> None:
     kubeflow = kubeflow_commands.commands["kubeflow"]
     vertexai = vertexai_commands.commands["vertexai"]
     assert set(kubeflow.commands) == {
-        "init", "compile", "run-local", "snapshot", "step", "list-pipelines", "upload-pipeline", "ui", "run-once",
-        "schedule",
+        "init", "compile", "run-local", "snapshot", "step", "list-pipelines", "upload-pipeline", "ui", "run-once", "schedule",
     }
     assert set(vertexai.commands) == {
         "init", "compile", "run-local", "snapshot", "step", "ui", "list-pipelines", "run-once", "schedule",

@@ -12,6 +12,10 @@ use clap::{Args, Parser, Subcommand};
 #[derive(Debug, Parser)]
 #[command(name = "kedro-kfp", version, propagate_version = true)]
 pub(crate) struct Cli {
+    /// Say more on stderr: each HTTP request and answer (-v), and more (-vv). Secrets are
+    /// never shown.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
     #[command(subcommand)]
     pub command: Group,
 }

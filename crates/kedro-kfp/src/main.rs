@@ -11,6 +11,7 @@ use clap::Parser;
 
 fn main() -> ExitCode {
     let cli = cli::Cli::parse();
+    output::verbosity(cli.verbose);
     match commands::run(cli) {
         Ok(status) => status.into(),
         Err(failure) => {

@@ -84,3 +84,28 @@ fn default_permissions() -> std::fs::Permissions {
         .map(|meta| meta.permissions())
         .unwrap_or_else(|_| unreachable!("cwd exists"))
 }
+
+/// With `-v`, the debug events of kedro-kfp's own crates (requests, answers, retries, login
+/// steps) go to stderr; `-vv` adds their trace events. Other crates' events stay off: an HTTP
+/// library's trace output could show headers, and with them credentials.
+pub(crate) fn verbosity(level: u8) {
+    use tracing_subscriber::layer::SubscriberExt;
+    use tracing_subscriber::util::SubscriberInitExt;
+
+    let max = match level {
+        0 => return,
+        1 => tracing::Level::DEBUG,
+        _ => tracing::Level::TRACE,
+    };
+    let ours = tracing_subscriber::filter::Targets::new()
+        .with_target("kedro_kfp", max)
+        .with_target("kfp_client", max);
+    let layer = tracing_subscriber::fmt::layer()
+        .with_writer(std::io::stderr)
+        .without_time()
+        .with_target(false)
+        .with_ansi(false);
+    tracing_subscriber::registry()
+        .with(tracing_subscriber::Layer::with_filter(layer, ours))
+        .init();
+}

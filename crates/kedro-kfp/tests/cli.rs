@@ -1,52 +1,12 @@
 //! The `kedro-kfp` binary as users and the Python shim run it: exit codes, what goes to
 //! stdout and stderr, and the files it leaves behind.
 
-use std::io::Write;
-use std::path::{Path, PathBuf};
+mod support;
+
+use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
-fn fixture(case: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../kfp-compile/tests/fixtures")
-        .join(case)
-}
-
-fn kedro_kfp(dir: &Path, args: &[&str], stdin: Option<&str>) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_kedro-kfp"))
-        .args(args)
-        .current_dir(dir)
-        .stdin(if stdin.is_some() {
-            Stdio::piped()
-        } else {
-            Stdio::null()
-        })
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn kedro-kfp");
-    if let Some(text) = stdin {
-        child
-            .stdin
-            .take()
-            .expect("stdin")
-            .write_all(text.as_bytes())
-            .expect("write stdin");
-    }
-    child.wait_with_output().expect("wait")
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
-
-/// A fresh directory holding `snapshot.json` and `kubeflow.yaml` of a fixture.
-fn workdir(case: &str) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().expect("tempdir");
-    for file in ["snapshot.json", "kubeflow.yaml"] {
-        std::fs::copy(fixture(case).join(file), dir.path().join(file)).expect("copy fixture");
-    }
-    dir
-}
+use support::{assert_clean_failure, fixture, kedro_kfp, text, workdir};
 
 const COMPILE: [&str; 6] = [
     "kubeflow",
@@ -60,25 +20,6 @@ const COMPILE: [&str; 6] = [
 fn compile(dir: &Path, extra: &[&str]) -> Output {
     let args: Vec<&str> = COMPILE.iter().chain(extra).copied().collect();
     kedro_kfp(dir, &args, None)
-}
-
-/// The shape every failure must have: exit 1, an `error:` line, no panic or backtrace.
-fn assert_clean_failure(output: &Output) -> String {
-    let stderr = text(&output.stderr);
-    assert_eq!(output.status.code(), Some(1), "stderr: {stderr}");
-    assert!(stderr.starts_with("error: "), "{stderr}");
-    assert!(
-        !stderr.contains("panicked") && !stderr.contains("backtrace"),
-        "{stderr}"
-    );
-    assert!(
-        stderr
-            .lines()
-            .skip(1)
-            .all(|line| line.starts_with("hint: ")),
-        "{stderr}"
-    );
-    stderr
 }
 
 #[test]

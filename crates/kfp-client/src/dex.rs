@@ -111,6 +111,13 @@ fn visit(request: reqwest::blocking::RequestBuilder, url: &Url) -> Result<Page, 
             "connection failed".to_owned()
         },
     })?;
+    // Paths only: the query strings of a login carry one-time codes and states.
+    tracing::debug!(
+        "Dex login: {} → {} at {}",
+        url.path(),
+        response.status(),
+        response.url().path()
+    );
     Ok(Page {
         url: response.url().clone(),
         status: response.status(),

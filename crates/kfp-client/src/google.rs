@@ -227,12 +227,23 @@ impl GoogleCredentials {
     /// Application Default Credentials, from the environment.
     pub fn application_default() -> Result<Self, GoogleError> {
         if let Some(path) = non_empty_var("GOOGLE_APPLICATION_CREDENTIALS") {
-            return Self::from_file(Path::new(&path));
+            let credentials = Self::from_file(Path::new(&path))?;
+            tracing::debug!(
+                "Google credentials: {} (GOOGLE_APPLICATION_CREDENTIALS)",
+                credentials.describe()
+            );
+            return Ok(credentials);
         }
         let gcloud = gcloud_adc_file();
         if let Some(file) = gcloud.as_ref().filter(|file| file.is_file()) {
-            return Self::from_file(file);
+            let credentials = Self::from_file(file)?;
+            tracing::debug!(
+                "Google credentials: {} (gcloud's application default credentials)",
+                credentials.describe()
+            );
+            return Ok(credentials);
         }
+        tracing::debug!("Google credentials: the metadata server (no key file, no gcloud file)");
         match non_empty_var("GCE_METADATA_HOST") {
             Some(host) => Self::metadata(&format!("http://{host}")),
             // The last resort: when it does not answer, the error lists what was looked for.
@@ -356,6 +367,7 @@ impl GoogleCredentials {
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         if let Some(cached) = cache.as_ref().filter(|c| Instant::now() < c.refresh_at) {
+            tracing::trace!("Google access token: cached");
             return Ok(cached.token.clone());
         }
         let fresh = self.fetch_access_token()?;
@@ -374,6 +386,7 @@ impl GoogleCredentials {
             .get(audience)
             .filter(|c| Instant::now() < c.refresh_at)
         {
+            tracing::trace!("Google ID token for {audience}: cached");
             return Ok(cached.token.clone());
         }
         let fresh = self.fetch_id_token(audience)?;
@@ -525,6 +538,12 @@ impl GoogleCredentials {
     }
 
     fn post_form(&self, url: &str, form: &[(&str, &str)]) -> Result<Value, GoogleError> {
+        // The grant type only: the rest of the form is secret.
+        let grant = form
+            .iter()
+            .find(|(name, _)| *name == "grant_type")
+            .map_or("", |(_, value)| value);
+        tracing::debug!("Google token: POST {url} ({grant} grant)");
         let response = self
             .http
             .post(url)
@@ -532,6 +551,7 @@ impl GoogleCredentials {
             .send()
             .map_err(|error| self.unreachable(url, &error))?;
         let status = response.status();
+        tracing::debug!("Google token: {status} from {url}");
         let text = response
             .text()
             .map_err(|error| self.unreachable(url, &error))?;
@@ -555,6 +575,7 @@ impl GoogleCredentials {
     }
 
     fn metadata_get(&self, url: &str, query: &[(&str, &str)]) -> Result<String, GoogleError> {
+        tracing::debug!("Google token: GET {url} (metadata server)");
         let result = self
             .http
             .get(url)
@@ -580,6 +601,7 @@ impl GoogleCredentials {
             }
         };
         let status = response.status();
+        tracing::debug!("Google token: {status} from {url}");
         let text = response
             .text()
             .map_err(|error| self.unreachable(url, &error))?;

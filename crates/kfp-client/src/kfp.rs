@@ -155,6 +155,8 @@ impl Kfp {
     fn list_all(&self, request: impl Fn() -> Request, items: &str) -> Result<Vec<Value>, ApiError> {
         let mut all = Vec::new();
         let mut token = String::new();
+        // A server that hands out a token twice would make this loop forever.
+        let mut seen = std::collections::BTreeSet::new();
         loop {
             let mut page_request = request().query("page_size", PAGE_SIZE);
             if !token.is_empty() {
@@ -166,7 +168,7 @@ impl Kfp {
                 .as_str()
                 .unwrap_or_default()
                 .to_owned();
-            if token.is_empty() {
+            if token.is_empty() || !seen.insert(token.clone()) {
                 return Ok(all);
             }
         }

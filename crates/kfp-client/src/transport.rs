@@ -210,6 +210,7 @@ pub struct Transport {
     base: String,
     auth: Auth,
     backoff: Duration,
+    read_timeout: Duration,
 }
 
 impl Transport {
@@ -218,7 +219,6 @@ impl Transport {
     pub fn new(base: &str, auth: Auth, backoff: Duration) -> Result<Self, ApiError> {
         let client = Client::builder()
             .connect_timeout(CONNECT_TIMEOUT)
-            .timeout(READ_TIMEOUT)
             .user_agent(concat!("kedro-kfp/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|error| ApiError::Setup(error.to_string()))?;
@@ -227,7 +227,16 @@ impl Transport {
             base: base.trim_end_matches('/').to_owned(),
             auth,
             backoff,
+            read_timeout: READ_TIMEOUT,
         })
+    }
+
+    /// Gives each request `timeout` to be answered instead of 60 s (slow links, big
+    /// uploads; tests).
+    #[must_use]
+    pub fn with_read_timeout(mut self, timeout: Duration) -> Self {
+        self.read_timeout = timeout;
+        self
     }
 
     /// The base URL without credentials, for links and messages.
@@ -244,6 +253,9 @@ impl Transport {
         loop {
             match self.send_once(request) {
                 Err(error) if attempt < tries && retryable(&error) => {
+                    tracing::debug!(
+                        "try {attempt} of {tries} failed, retrying in {wait:?}: {error}"
+                    );
                     std::thread::sleep(wait);
                     wait *= 2;
                     attempt += 1;
@@ -259,6 +271,7 @@ impl Transport {
         let mut builder = self
             .client
             .request(request.method.clone(), &url)
+            .timeout(self.read_timeout)
             .query(&request.query);
         builder = match &self.auth {
             Auth::None => builder,
@@ -295,10 +308,18 @@ impl Transport {
                 builder.multipart(multipart::Form::new().part(*field, part))
             }
         };
+        tracing::debug!("{} {shown}", request.method);
+        let started = std::time::Instant::now();
         let response = builder.send().map_err(|error| ApiError::Unreachable {
             url: shown.clone(),
             reason: describe(&error),
         })?;
+        tracing::debug!(
+            "{} from {} {shown} in {} ms",
+            response.status(),
+            request.method,
+            started.elapsed().as_millis()
+        );
         read(response, &request.method, &shown)
     }
 }

@@ -196,3 +196,34 @@ fn a_base_url_with_a_path_prefix_and_credentials_is_used_and_redacted() {
     );
     assert!(!transport.base_url().contains("pa55"));
 }
+
+#[test]
+fn a_page_token_handed_out_twice_ends_the_listing() {
+    let (url, seen) = server(vec![
+        (200, r#"{"multi_user":false}"#),
+        (
+            200,
+            r#"{"pipelines":[{"pipeline_id":"a","display_name":"a"}],"next_page_token":"t"}"#,
+        ),
+        (
+            200,
+            r#"{"pipelines":[{"pipeline_id":"b","display_name":"b"}],"next_page_token":"t"}"#,
+        ),
+    ]);
+    let kfp = kfp_client::Kfp::connect(transport(&url, Auth::None), None, None).expect("connect");
+    let names: Vec<String> = kfp
+        .list_pipelines()
+        .expect("list")
+        .into_iter()
+        .map(|p| p.name)
+        .collect();
+    assert_eq!(names, ["a", "b"]);
+    let lines: Vec<String> = seen
+        .lock()
+        .expect("lock")
+        .iter()
+        .map(|s| s.line.clone())
+        .collect();
+    assert_eq!(lines.len(), 3, "{lines:?}");
+    assert!(lines[2].contains("page_token=t"), "{lines:?}");
+}

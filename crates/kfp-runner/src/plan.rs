@@ -5,7 +5,7 @@
 //! read the manifest itself, not the compiler's internals, so what runs here is what the
 //! cluster would run.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use kfp_compile::image::{DATA_MOUNT, PROJECT_DIR};
@@ -208,13 +208,17 @@ fn argo_parameters(
             }
         }
     }
-    apply_overrides(&mut parameters, &kedro_keys, values)?;
+    apply_overrides(&mut parameters, &kedro_keys, &BTreeSet::new(), values)?;
     Ok(parameters)
 }
 
+/// Puts the overrides in. A string parameter (`--string-param`, passed to Kedro as is)
+/// given a JSON string takes the string inside, so that `--param K='"text"'` means the same
+/// for every target: the Argo runtime decodes JSON itself.
 fn apply_overrides(
     parameters: &mut BTreeMap<String, String>,
     kedro_keys: &BTreeMap<String, String>,
+    string_parameters: &BTreeSet<String>,
     values: &Values,
 ) -> Result<(), RunError> {
     for (key, value) in &values.overrides {
@@ -225,7 +229,11 @@ fn apply_overrides(
         };
         match name {
             Some(name) => {
-                parameters.insert(name.clone(), value.clone());
+                let value = match serde_json::from_str::<String>(value) {
+                    Ok(inner) if string_parameters.contains(name) => inner,
+                    _ => value.clone(),
+                };
+                parameters.insert(name.clone(), value);
             }
             None => {
                 return Err(RunError::UnknownParameter {
@@ -356,6 +364,7 @@ pub fn from_ir(
         .map(|(name, definition)| (name.clone(), render(&definition["defaultValue"])))
         .collect();
     let mut kedro_keys = BTreeMap::new();
+    let mut string_parameters = BTreeSet::new();
     for executor in executors.as_object().into_iter().flatten().map(|(_, e)| e) {
         let args = strings(&executor["container"]["args"]);
         for window in args
@@ -367,10 +376,13 @@ pub fn from_ir(
                 .and_then(|rest| rest.strip_suffix("']}}"))
             {
                 kedro_keys.insert(window[1].clone(), name.to_owned());
+                if window[0] == "--string-param" {
+                    string_parameters.insert(name.to_owned());
+                }
             }
         }
     }
-    apply_overrides(&mut parameters, &kedro_keys, values)?;
+    apply_overrides(&mut parameters, &kedro_keys, &string_parameters, values)?;
 
     let mut reader = IrReader {
         components,

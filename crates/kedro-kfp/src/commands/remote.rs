@@ -5,7 +5,7 @@
     reason = "tables and --json results are data on stdout"
 )]
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Duration;
 
 use kfp_client::{
@@ -25,6 +25,8 @@ use crate::output;
 const DEFAULT_TOKEN_PATH: &str = "/var/run/secrets/kubeflow/pipelines/token";
 /// First wait between retries; tests shorten it.
 const DEFAULT_BACKOFF_MS: u64 = 500;
+/// Seconds a request may take to be answered (`KEDRO_KFP_HTTP_TIMEOUT`).
+const DEFAULT_HTTP_TIMEOUT_S: u64 = 60;
 /// Time between two polls of a run's state; tests shorten it.
 const DEFAULT_POLL_MS: u64 = 5_000;
 
@@ -336,8 +338,14 @@ pub(super) fn run_parameters(
                 names.keys().cloned().collect::<Vec<_>>().join(", ")
             ))));
         };
-        let value = if !ir || snapshot.parameters[key].is_string() {
+        let value = if !ir {
+            // The step runtime decodes JSON itself.
             serde_json::Value::String(text.to_owned())
+        } else if snapshot.parameters[key].is_string() {
+            // Typed as a string: as typed, or the string inside a JSON string.
+            serde_json::Value::String(
+                serde_json::from_str::<String>(text).unwrap_or_else(|_| text.to_owned()),
+            )
         } else {
             serde_json::from_str(text).map_err(|_| {
                 Failure::user(format!(
@@ -359,10 +367,7 @@ fn wait_for(
     link: &str,
     timeout: Option<u64>,
 ) -> Result<RunState, Failure> {
-    let poll = std::env::var("KEDRO_KFP_POLL_MS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(DEFAULT_POLL_MS);
+    let poll = env_number("KEDRO_KFP_POLL_MS", DEFAULT_POLL_MS);
     let interrupted = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     let flag = std::sync::Arc::clone(&interrupted);
     // Only the first registration in a process succeeds; without it Ctrl-C just exits.
@@ -394,8 +399,22 @@ fn wait_for(
                 started.elapsed().as_secs()
             )));
         }
-        std::thread::sleep(Duration::from_millis(poll));
+        // Sleep in slices so that Ctrl-C is answered at once, not after the next poll.
+        let until = std::time::Instant::now() + Duration::from_millis(poll);
+        while std::time::Instant::now() < until
+            && !interrupted.load(std::sync::atomic::Ordering::SeqCst)
+        {
+            std::thread::sleep(Duration::from_millis(50).min(Duration::from_millis(poll)));
+        }
     }
+}
+
+/// A number from the environment (tuning knobs and tests), else the default.
+fn env_number(variable: &str, default: u64) -> u64 {
+    std::env::var(variable)
+        .ok()
+        .and_then(|value| value.trim().parse().ok())
+        .unwrap_or(default)
 }
 
 /// The pipeline's name on the server: the project's, as kedro-kubeflow names it, with the
@@ -417,16 +436,16 @@ fn connect(config: &KubeflowConfig, namespace: Option<&str>) -> Result<Kfp, Fail
             "use `kedro kubeflow run-once`, or `kedro vertexai schedule` for a schedule on Vertex AI".to_owned(),
         )));
     }
-    let backoff = std::env::var("KEDRO_KFP_RETRY_BACKOFF_MS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(DEFAULT_BACKOFF_MS);
     let transport = Transport::new(
         &config.host,
         auth(&config.host)?,
-        Duration::from_millis(backoff),
+        Duration::from_millis(env_number("KEDRO_KFP_RETRY_BACKOFF_MS", DEFAULT_BACKOFF_MS)),
     )
-    .map_err(api_failure)?;
+    .map_err(api_failure)?
+    .with_read_timeout(Duration::from_secs(env_number(
+        "KEDRO_KFP_HTTP_TIMEOUT",
+        DEFAULT_HTTP_TIMEOUT_S,
+    )));
     Kfp::connect(transport, None, namespace.map(str::to_owned)).map_err(api_failure)
 }
 
@@ -440,6 +459,11 @@ fn auth(host: &str) -> Result<Auth, Failure> {
     {
         let credentials = GoogleCredentials::application_default()
             .map_err(|error| Failure::user(error.to_string()).with_hint(Some(error.hint())))?;
+        tracing::debug!(
+            "credentials: an IAP ID token for {} (IAP_CLIENT_ID) from {}",
+            client_id.trim(),
+            credentials.describe()
+        );
         return Ok(Auth::Google(GoogleAuth {
             credentials: std::sync::Arc::new(credentials),
             token: GoogleToken::Id(client_id.trim().to_owned()),
@@ -451,18 +475,22 @@ fn auth(host: &str) -> Result<Auth, Failure> {
                 "set DEX_PASSWORD to the Dex user's static password".to_owned(),
             ))
         })?;
+        tracing::debug!("credentials: a Dex login as {username} (DEX_USERNAME)");
         return kfp_client::dex::login(host, &username, &Secret::new(password))
             .map_err(api_failure);
     }
-    if let Some(path) = std::env::var_os("KF_PIPELINES_SA_TOKEN_PATH") {
-        return Ok(Auth::TokenFile(PathBuf::from(path)));
-    }
-    if Path::new(DEFAULT_TOKEN_PATH).exists() {
-        return Ok(Auth::TokenFile(PathBuf::from(DEFAULT_TOKEN_PATH)));
+    let token_file = std::env::var_os("KF_PIPELINES_SA_TOKEN_PATH")
+        .map(PathBuf::from)
+        .or_else(|| Some(PathBuf::from(DEFAULT_TOKEN_PATH)).filter(|path| path.exists()));
+    if let Some(path) = token_file {
+        tracing::debug!("credentials: the token in {}", path.display());
+        return Ok(Auth::TokenFile(path));
     }
     if let Ok(token) = std::env::var("KF_PIPELINES_TOKEN") {
+        tracing::debug!("credentials: the token in KF_PIPELINES_TOKEN");
         return Ok(Auth::Bearer(Secret::new(token)));
     }
+    tracing::debug!("credentials: none");
     Ok(Auth::None)
 }
 
@@ -475,10 +503,21 @@ fn api_failure(error: ApiError) -> Failure {
             "the server wants credentials: set KF_PIPELINES_SA_TOKEN_PATH (service-account token file), KF_PIPELINES_TOKEN, DEX_USERNAME and DEX_PASSWORD (Dex login) or IAP_CLIENT_ID (IAP)"
                 .to_owned(),
         ),
+        Some(409) => Some(
+            "the name is taken: run the command again (something created it at the same time)"
+                .to_owned(),
+        ),
+        Some(500..=599) => Some(
+            "the server failed (reads were retried); try again later, or look at the KFP API server's logs"
+                .to_owned(),
+        ),
         Some(404) => Some("check `host` in kubeflow.yaml: it must be the KFP API root, e.g. https://host/pipeline".to_owned()),
         _ => match &error {
             ApiError::Login { .. } => Some(
                 "check DEX_USERNAME and DEX_PASSWORD (a Dex static-password user) and `host` in kubeflow.yaml".to_owned(),
+            ),
+            ApiError::NotJson { .. } => Some(
+                "`host` in kubeflow.yaml must be the KFP API root (e.g. https://host/pipeline); a login page here means the gateway wants DEX_USERNAME and DEX_PASSWORD or IAP_CLIENT_ID".to_owned(),
             ),
             ApiError::Unreachable { .. } => Some("check `host` in kubeflow.yaml and that the server is running".to_owned()),
             _ => None,

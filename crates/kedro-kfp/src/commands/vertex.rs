@@ -28,6 +28,8 @@ use crate::output;
 const DEFAULT_BACKOFF_MS: u64 = 500;
 /// Time between two polls of a job's state; tests shorten it.
 const DEFAULT_POLL_MS: u64 = 10_000;
+/// Seconds a request may take to be answered (`KEDRO_KFP_HTTP_TIMEOUT`).
+const DEFAULT_HTTP_TIMEOUT_S: u64 = 60;
 /// kedro-vertexai's schedule when neither the command nor the config gives one.
 const DEFAULT_CRON: &str = "0 0 * * *";
 
@@ -361,10 +363,7 @@ fn wait_for(
     link: &str,
     timeout: Option<u64>,
 ) -> Result<JobInfo, Failure> {
-    let poll = std::env::var("KEDRO_KFP_POLL_MS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(DEFAULT_POLL_MS);
+    let poll = env_number("KEDRO_KFP_POLL_MS", DEFAULT_POLL_MS);
     let interrupted = Arc::new(std::sync::atomic::AtomicBool::new(false));
     let flag = Arc::clone(&interrupted);
     // Only the first registration in a process succeeds; without it Ctrl-C just exits.
@@ -399,8 +398,22 @@ fn wait_for(
                 started.elapsed().as_secs()
             )));
         }
-        std::thread::sleep(Duration::from_millis(poll));
+        // Sleep in slices so that Ctrl-C is answered at once, not after the next poll.
+        let until = std::time::Instant::now() + Duration::from_millis(poll);
+        while std::time::Instant::now() < until
+            && !interrupted.load(std::sync::atomic::Ordering::SeqCst)
+        {
+            std::thread::sleep(Duration::from_millis(50).min(Duration::from_millis(poll)));
+        }
     }
+}
+
+/// A number from the environment (tuning knobs and tests), else the default.
+fn env_number(variable: &str, default: u64) -> u64 {
+    std::env::var(variable)
+        .ok()
+        .and_then(|value| value.trim().parse().ok())
+        .unwrap_or(default)
 }
 
 pub(crate) fn schedule(args: &VertexScheduleArgs) -> Result<Status, Failure> {
@@ -582,20 +595,19 @@ fn connect(project: &str, region: &str) -> Result<Connection, Failure> {
     let credentials = GoogleCredentials::application_default()
         .map_err(|error| Failure::user(error.to_string()).with_hint(Some(error.hint())))?;
     let described = credentials.describe();
-    let backoff = std::env::var("KEDRO_KFP_RETRY_BACKOFF_MS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(DEFAULT_BACKOFF_MS);
+    let backoff = env_number("KEDRO_KFP_RETRY_BACKOFF_MS", DEFAULT_BACKOFF_MS);
     let auth = Auth::Google(GoogleAuth {
         credentials: Arc::new(credentials),
         token: GoogleToken::Access,
     });
-    let transport = Transport::new(
-        &vertex::api_base(region),
-        auth,
-        Duration::from_millis(backoff),
-    )
-    .map_err(|error| Failure::user(error.to_string()))?;
+    let base = vertex::api_base(region);
+    tracing::debug!("Vertex AI: {base}, project {project}, region {region}");
+    let transport = Transport::new(&base, auth, Duration::from_millis(backoff))
+        .map_err(|error| Failure::user(error.to_string()))?
+        .with_read_timeout(Duration::from_secs(env_number(
+            "KEDRO_KFP_HTTP_TIMEOUT",
+            DEFAULT_HTTP_TIMEOUT_S,
+        )));
     Ok(Connection {
         vertex: Vertex::new(transport, project, region),
         project: project.to_owned(),
