@@ -435,6 +435,92 @@ def delete_pipeline_volume(name: str, namespace: str | None) -> None:
     _commands.binary_only(["kubeflow", "delete-pipeline-volume", name, *_flags(namespace=namespace)])
 
 
+@vertexai.command(name="list-pipelines")
+@_env_option
+@click.option("--json", "as_json", is_flag=True, help="Print the pipeline jobs as JSON on stdout.")
+@click.pass_context
+def vertexai_list_pipelines(ctx: click.Context, env: str | None, as_json: bool) -> None:
+    """List the pipeline jobs (runs) on Vertex AI Pipelines, newest first."""
+    from kedro_kfp import _commands
+
+    _commands.remote(ctx, "vertexai", "list-pipelines", _commands.resolve_env(ctx, env), _flags(json=as_json))
+
+
+@vertexai.command(name="run-once")
+@_env_option
+@_pipeline_option("run")
+@_image_option
+@_param_option
+@click.option(
+    "--wait-for-completion",
+    is_flag=True,
+    help="Wait for the job to end; exit 1 unless it succeeded (default: run_config.wait_for_completion).",
+)
+@click.option("--timeout", type=int, default=None, help="With waiting: give up after SECONDS (the job goes on).")
+@_json_option
+@click.pass_context
+def vertexai_run_once(
+    ctx: click.Context,
+    env: str | None,
+    pipeline: str,
+    image: str | None,
+    params: tuple[str, ...],
+    wait_for_completion: bool,
+    timeout: int | None,
+    as_json: bool,
+) -> None:
+    """Compile the pipeline and start it as one Vertex AI pipeline job."""
+    from kedro_kfp import _commands
+
+    flags = _flags(
+        pipeline=pipeline,
+        image=image,
+        params=params,
+        wait_for_completion=wait_for_completion,
+        timeout=timeout,
+        json=as_json,
+    )
+    _commands.remote(ctx, "vertexai", "run-once", _commands.resolve_env(ctx, env), flags)
+
+
+@vertexai.command(name="schedule")
+@_env_option
+@_pipeline_option("schedule")
+@_image_option
+@click.option(
+    "-c",
+    "--cron-expression",
+    default=None,
+    help="5-field cron (default: run_config.schedules, else '0 0 * * *').",
+)
+@click.option("--timezone", default=None, help="IANA time zone of the cron, e.g. Europe/Warsaw.")
+@_param_option
+@_json_option
+@click.pass_context
+def vertexai_schedule(
+    ctx: click.Context,
+    env: str | None,
+    pipeline: str,
+    image: str | None,
+    cron_expression: str | None,
+    timezone: str | None,
+    params: tuple[str, ...],
+    as_json: bool,
+) -> None:
+    """Compile the pipeline and run it on a schedule (replacing the schedule of the same name)."""
+    from kedro_kfp import _commands
+
+    flags = _flags(
+        pipeline=pipeline,
+        image=image,
+        cron_expression=cron_expression,
+        timezone=timezone,
+        params=params,
+        json=as_json,
+    )
+    _commands.remote(ctx, "vertexai", "schedule", _commands.resolve_env(ctx, env), flags)
+
+
 def _ui_command(group: str) -> click.Command:
     @click.command(name="ui")
     @_env_option

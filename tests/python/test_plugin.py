@@ -52,7 +52,9 @@ def test_command_tree() -> None:
         "init", "compile", "run-local", "snapshot", "step", "list-pipelines", "upload-pipeline", "ui", "run-once", "schedule",
         "delete-pipeline-volume", "mlflow-start",
     }
-    assert set(vertexai.commands) == {"init", "compile", "run-local", "snapshot", "step", "ui", "mlflow-start"}
+    assert set(vertexai.commands) == {
+        "init", "compile", "run-local", "snapshot", "step", "ui", "list-pipelines", "run-once", "schedule", "mlflow-start",
+    }
     # One implementation serves both groups.
     assert vertexai.commands["step"] is kubeflow.commands["step"]
     for command in [*kubeflow.commands.values(), *vertexai.commands.values(), kubeflow, vertexai]:
@@ -266,3 +268,25 @@ def test_compile_through_the_shim_equals_the_binary_on_a_snapshot_file(
     assert result.exit_code == direct.returncode, result.output
     if direct.returncode == 0:
         assert (project / "shim.yml").read_bytes() == (project / "direct.yml").read_bytes()
+
+
+def test_vertexai_remote_commands_pass_their_options(
+    shared_project: Path, monkeypatch: pytest.MonkeyPatch, fake_binary: Path
+) -> None:
+    args = ["run-once", "-p", "processing", "-i", "img:1", "--param", "a=1", "--param", "b=x",
+            "--wait-for-completion", "--timeout", "30", "--json"]  # fmt: skip
+    result = invoke(shared_project, monkeypatch, "vertexai", *args)
+    assert result.exit_code == 3, result.output
+    assert recorded(fake_binary)["args"] == [
+        "vertexai", "run-once", "--snapshot", "-", "--pipeline", "processing", "--image", "img:1",
+        "--param", "a=1", "--param", "b=x", "--wait-for-completion", "--timeout", "30", "--json",
+    ]  # fmt: skip
+    invoke(shared_project, monkeypatch, "vertexai", "schedule", "-c", "0 2 * * *", "--timezone", "Europe/Warsaw")
+    assert recorded(fake_binary)["args"] == [
+        "vertexai", "schedule", "--snapshot", "-", "--pipeline", "__default__",
+        "--cron-expression", "0 2 * * *", "--timezone", "Europe/Warsaw",
+    ]  # fmt: skip
+    invoke(shared_project, monkeypatch, "vertexai", "-e", "prod", "list-pipelines", "--json")
+    call = recorded(fake_binary)
+    assert call["args"] == ["vertexai", "list-pipelines", "--snapshot", "-", "--json"]
+    assert json.loads(call["stdin"])["project"]["env"] == "prod"

@@ -40,6 +40,52 @@ pub(crate) enum VertexCommand {
     RunLocal(RunLocalArgs),
     /// Open the Vertex AI Pipelines console in a browser (or print its URL).
     Ui(UiArgs),
+    /// List the pipeline jobs (runs) of the project and region, newest first.
+    ListPipelines(ListPipelinesArgs),
+    /// Compile the pipeline and start it as one Vertex AI pipeline job.
+    RunOnce(VertexRunOnceArgs),
+    /// Compile the pipeline and run it on a cron schedule (replacing the schedule of the same name).
+    Schedule(VertexScheduleArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct VertexRunOnceArgs {
+    #[command(flatten)]
+    pub input: SnapshotArgs,
+    #[command(flatten)]
+    pub target: PipelineArgs,
+    /// Override a pipeline parameter: KEY=VALUE, VALUE as JSON or plain text (repeatable).
+    #[arg(long = "param", value_name = "KEY=VALUE")]
+    pub params: Vec<String>,
+    /// Wait until the job ends, and exit 1 unless it succeeded (default: `run_config.wait_for_completion`).
+    #[arg(long)]
+    pub wait_for_completion: bool,
+    /// With waiting: give up after this many seconds (the job goes on).
+    #[arg(long, value_name = "SECONDS")]
+    pub timeout: Option<u64>,
+    /// Print the result as JSON on stdout.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct VertexScheduleArgs {
+    #[command(flatten)]
+    pub input: SnapshotArgs,
+    #[command(flatten)]
+    pub target: PipelineArgs,
+    /// 5-field cron (default: `run_config.schedules`, else `0 0 * * *`).
+    #[arg(short = 'c', long, value_name = "CRON")]
+    pub cron_expression: Option<String>,
+    /// IANA time zone of the cron, e.g. Europe/Warsaw (default: the schedule's `timezone`).
+    #[arg(long, value_name = "TZ")]
+    pub timezone: Option<String>,
+    /// Override a pipeline parameter: KEY=VALUE, VALUE as JSON or plain text (repeatable).
+    #[arg(long = "param", value_name = "KEY=VALUE")]
+    pub params: Vec<String>,
+    /// Print the result as JSON on stdout.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]

@@ -57,6 +57,8 @@ pub enum Auth {
     TokenFile(PathBuf),
     /// A session cookie header (`name=value; name2=value2`) from a Dex login.
     Cookies(Secret),
+    /// Google credentials: a cached access or ID token, refreshed before it expires.
+    Google(crate::google::GoogleAuth),
 }
 
 /// Why a call failed.
@@ -99,6 +101,9 @@ pub enum ApiError {
         #[source]
         source: std::io::Error,
     },
+    /// No Google token could be had.
+    #[error(transparent)]
+    Credentials(#[from] crate::google::GoogleError),
     /// A browser-style login (Dex) did not end with a session.
     #[error("login at {url} failed: {reason}")]
     Login {
@@ -297,6 +302,13 @@ impl Transport {
                 builder.bearer_auth(token.trim())
             }
             Auth::Cookies(cookies) => builder.header(reqwest::header::COOKIE, cookies.expose()),
+            Auth::Google(google) => {
+                let builder = builder.bearer_auth(google.bearer()?.expose());
+                match google.quota_project() {
+                    Some(project) => builder.header("x-goog-user-project", project),
+                    None => builder,
+                }
+            }
         };
         builder = match &request.body {
             Body::Empty => builder,
@@ -357,11 +369,13 @@ fn read(response: Response, method: &Method, url: &str) -> Result<Value, ApiErro
 }
 
 /// The message in KFP's error shapes: `googleRpcStatus` (`message`), the upload endpoints'
-/// `error_message`, and KFP 1.8's `apiStatus` (`error`).
+/// `error_message`, and KFP 1.8's `apiStatus` (`error`); and Google APIs' `{"error":
+/// {"message"}}`.
 fn server_message(body: &Value) -> Option<String> {
     ["message", "error_message", "error"]
         .iter()
         .find_map(|key| body.get(*key).and_then(Value::as_str))
+        .or_else(|| body.get("error")?.get("message")?.as_str())
         .map(|message| message.split_whitespace().collect::<Vec<_>>().join(" "))
 }
 
@@ -446,5 +460,10 @@ mod tests {
         assert_eq!(server_message(&v2).as_deref(), Some("pipeline not found"));
         assert_eq!(server_message(&upload).as_deref(), Some("name exists"));
         assert_eq!(server_message(&v18).as_deref(), Some("bad filter"));
+        let google = serde_json::json!({"error": {"code": 403, "message": "Permission denied", "status": "PERMISSION_DENIED"}});
+        assert_eq!(
+            server_message(&google).as_deref(),
+            Some("Permission denied")
+        );
     }
 }

@@ -6,6 +6,7 @@ mod init;
 mod remote;
 mod run_local;
 mod ui;
+mod vertex;
 mod volume;
 
 use std::io::Read;
@@ -23,6 +24,9 @@ pub(crate) fn run(cli: Cli) -> Result<Status, Failure> {
         Group::Kubeflow(KubeflowCommand::Compile(args)) => compile::kubeflow(&args),
         Group::Kubeflow(KubeflowCommand::Ui(args)) => ui::kubeflow(&args),
         Group::Vertexai(VertexCommand::Ui(args)) => ui::vertexai(&args),
+        Group::Vertexai(VertexCommand::ListPipelines(args)) => vertex::list_pipelines(&args),
+        Group::Vertexai(VertexCommand::RunOnce(args)) => vertex::run_once(&args),
+        Group::Vertexai(VertexCommand::Schedule(args)) => vertex::schedule(&args),
         Group::Kubeflow(KubeflowCommand::RunOnce(args)) => remote::run_once(&args),
         Group::Kubeflow(KubeflowCommand::Schedule(args)) => remote::schedule(&args),
         Group::Kubeflow(KubeflowCommand::DeletePipelineVolume(args)) => volume::delete(&args),

@@ -9,7 +9,8 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use kfp_client::{
-    ApiError, Auth, Kfp, RecurringRunSpec, RunSpec, RunState, Secret, Transport, Uploaded,
+    ApiError, Auth, GoogleAuth, GoogleCredentials, GoogleToken, Kfp, RecurringRunSpec, RunSpec,
+    RunState, Secret, Transport, Uploaded,
 };
 use kfp_config::KubeflowConfig;
 use sha2::{Digest, Sha256};
@@ -32,6 +33,9 @@ const DEFAULT_POLL_MS: u64 = 5_000;
 pub(crate) fn list_pipelines(args: &ListPipelinesArgs) -> Result<Status, Failure> {
     let input = super::read_input(&args.input, "kubeflow")?;
     let config = KubeflowConfig::load(&input.config_files)?;
+    if config.host.trim() == kfp_config::VERTEX_HOST {
+        return super::vertex::kubeflow_list_pipelines(args, &input, &config);
+    }
     let kfp = connect(&config, None)?;
     let pipelines = kfp.list_pipelines().map_err(api_failure)?;
     if args.json {
@@ -129,6 +133,9 @@ fn upload(
 pub(crate) fn run_once(args: &RunOnceArgs) -> Result<Status, Failure> {
     let input = super::read_input(&args.upload.input, "kubeflow")?;
     let config = KubeflowConfig::load(&input.config_files)?;
+    if config.host.trim() == kfp_config::VERTEX_HOST {
+        return super::vertex::kubeflow_run_once(args, &input, &config);
+    }
     let ir = args.upload.kfp_version.or(config.run_config.kfp_version) == Some(2);
     let parameters = run_parameters(&input.snapshot, &args.params, ir)?;
     let kfp = connect(&config, args.experiment.experiment_namespace.as_deref())?;
@@ -308,7 +315,7 @@ fn state_name(state: RunState) -> String {
 /// `--param KEY=VALUE` as the values a run takes: for an Argo pipeline, parameter values are
 /// JSON text (what the step runtime decodes); for the KFP v2 IR they are typed, so a value is
 /// read as JSON unless the Kedro parameter is a string.
-fn run_parameters(
+pub(super) fn run_parameters(
     snapshot: &kfp_snapshot::Snapshot,
     params: &[String],
     ir: bool,
@@ -423,10 +430,10 @@ fn pipeline_name(project: &str, pipeline: &str) -> String {
 fn connect(config: &KubeflowConfig, namespace: Option<&str>) -> Result<Kfp, Failure> {
     if config.host.trim() == kfp_config::VERTEX_HOST {
         return Err(Failure::user(
-            "`host: vertex-ai-pipelines`: talking to Vertex AI is not available in this version",
+            "`host: vertex-ai-pipelines`: this command needs a KFP server; with Vertex AI (which has no pipeline registry) `kedro kubeflow` runs `list-pipelines` and `run-once`",
         )
         .with_hint(Some(
-            "use `kedro kubeflow compile` and upload the spec, or a KFP host".to_owned(),
+            "use `kedro kubeflow run-once`, or `kedro vertexai schedule` for a schedule on Vertex AI".to_owned(),
         )));
     }
     let transport = Transport::new(
@@ -444,13 +451,23 @@ fn connect(config: &KubeflowConfig, namespace: Option<&str>) -> Result<Kfp, Fail
 
 /// Credentials from the environment, as kedro-kubeflow and the KFP SDK read them.
 fn auth(host: &str) -> Result<Auth, Failure> {
-    if std::env::var_os("IAP_CLIENT_ID").is_some() {
-        return Err(Failure::user(
-            "`IAP_CLIENT_ID` is set, but IAP authentication is not available in this version",
-        )
-        .with_hint(Some(
-            "unset it, or use a service-account token (KF_PIPELINES_SA_TOKEN_PATH)".to_owned(),
-        )));
+    // IAP wants a Google-signed ID token whose audience is the proxy's OAuth client id
+    // (kedro-kubeflow 0.4.7 docs 3.2, notes 2.3).
+    if let Some(client_id) = std::env::var("IAP_CLIENT_ID")
+        .ok()
+        .filter(|id| !id.trim().is_empty())
+    {
+        let credentials = GoogleCredentials::application_default()
+            .map_err(|error| Failure::user(error.to_string()).with_hint(Some(error.hint())))?;
+        tracing::debug!(
+            "credentials: an IAP ID token for {} (IAP_CLIENT_ID) from {}",
+            client_id.trim(),
+            credentials.describe()
+        );
+        return Ok(Auth::Google(GoogleAuth {
+            credentials: std::sync::Arc::new(credentials),
+            token: GoogleToken::Id(client_id.trim().to_owned()),
+        }));
     }
     if let Ok(username) = std::env::var("DEX_USERNAME") {
         let password = std::env::var("DEX_PASSWORD").map_err(|_| {
@@ -478,6 +495,9 @@ fn auth(host: &str) -> Result<Auth, Failure> {
 }
 
 fn api_failure(error: ApiError) -> Failure {
+    if let ApiError::Credentials(google) = &error {
+        return Failure::user(error.to_string()).with_hint(Some(google.hint()));
+    }
     let hint = match error.status().map(|s| s.as_u16()) {
         Some(401 | 403) => Some(
             "the server wants credentials: set KF_PIPELINES_SA_TOKEN_PATH (service-account token file), KF_PIPELINES_TOKEN, DEX_USERNAME and DEX_PASSWORD (Dex login) or IAP_CLIENT_ID (IAP)"
