@@ -14,7 +14,9 @@ use kfp_snapshot::Snapshot;
 use serde_json::Value;
 
 use crate::names::{dns_label, parameter_name, pipeline_label, unique_names};
-use crate::plan::{Grouping, Plan, Step, StepCommand, ValueEncoding, pipeline, plan};
+use crate::plan::{
+    Grouping, MEMORY_DIR, MLFLOW_START, Plan, Step, StepCommand, ValueEncoding, pipeline, plan,
+};
 use crate::{CompileError, CompileRequest};
 
 use crate::image::{DATA_MOUNT, INIT_MOUNT, PROJECT_DIR};
@@ -25,12 +27,6 @@ const ON_EXIT: &str = "on-exit";
 /// With both an `on_exit_pipeline` and a volume to delete, `on-exit` is a DAG of these two.
 const ON_EXIT_PIPELINE: &str = "on-exit-pipeline";
 const DELETE_VOLUME: &str = "delete-pipeline-volume";
-/// First step when the project uses kedro-mlflow: one MLflow run for the pipeline run.
-const MLFLOW_START: &str = "mlflow-start-run";
-/// The snapshot's key for the project's kedro-mlflow config files.
-const MLFLOW_CONFIG: &str = "mlflow";
-/// Directory of the data volume where datasets kept in memory are stored between steps.
-const MEMORY_DIR: &str = ".kedro-kfp-memory";
 /// kedro-kubeflow's default `ttl`: one week.
 const DEFAULT_TTL: u64 = 604_800;
 const DEFAULT_PULL_POLICY: &str = "IfNotPresent";
@@ -79,11 +75,7 @@ pub fn workflow(request: &CompileRequest<'_>) -> Result<Compiled, CompileError> 
         None => None,
     };
 
-    // kedro-mlflow in the project (docs 3.3): the snapshot carries its config files.
-    let mlflow = snapshot
-        .config_files
-        .get(MLFLOW_CONFIG)
-        .is_some_and(|files| !files.is_empty());
+    let mlflow = crate::plan::uses_mlflow(snapshot);
     // Datasets kept in memory go to the data volume between steps, when asked for.
     let store_memory = run.store_memory_datasets == Some(true);
     if store_memory && run.volume.is_none() {

@@ -17,7 +17,9 @@ use kfp_snapshot::{Node, Snapshot};
 use serde_json::Value;
 
 use crate::names::pipeline_label;
-use crate::plan::{Grouping, Plan, Step, StepCommand, ValueEncoding, pipeline, plan};
+use crate::plan::{
+    Grouping, MEMORY_DIR, MLFLOW_START, Plan, Step, StepCommand, ValueEncoding, pipeline, plan,
+};
 use crate::{CompileError, resources};
 
 use crate::image::{DATA_MOUNT, INIT_MOUNT};
@@ -92,9 +94,6 @@ pub struct IrRequest<'a> {
     pub memory_dir: Option<String>,
 }
 
-/// Directory (under the data volume or the Vertex root) of stored in-memory datasets.
-pub const MEMORY_DIR: &str = ".kedro-kfp-memory";
-
 /// `store_memory_datasets`: on the data volume (KFP) or under the root (Vertex AI).
 fn memory_dir(
     store: Option<bool>,
@@ -135,9 +134,17 @@ pub struct CompiledIr {
 /// Compiles the request's pipeline to a KFP v2 `PipelineSpec`.
 pub fn pipeline_spec(request: &IrRequest<'_>) -> Result<CompiledIr, CompileError> {
     let snapshot = request.snapshot;
-    let reserved: BTreeSet<String> = [CREATE_PVC, DELETE_PVC, VOLUME_INIT, EXIT_HANDLER, ON_EXIT]
-        .map(str::to_owned)
-        .into();
+    let reserved: BTreeSet<String> = [
+        CREATE_PVC,
+        DELETE_PVC,
+        VOLUME_INIT,
+        EXIT_HANDLER,
+        ON_EXIT,
+        MLFLOW_START,
+    ]
+    .map(str::to_owned)
+    .into();
+    let mlflow = crate::plan::uses_mlflow(snapshot);
     let plan = plan(snapshot, request.pipeline, &request.grouping, &reserved)?;
     let exit_nodes: Option<(&str, Vec<&Node>)> = match request.on_exit_pipeline {
         Some(name) => Some((
@@ -167,6 +174,7 @@ pub fn pipeline_spec(request: &IrRequest<'_>) -> Result<CompiledIr, CompileError
         components: BTreeMap::new(),
         executors: BTreeMap::new(),
         platform: BTreeMap::new(),
+        mlflow,
     };
 
     // The steps, in the root DAG or in the exit handler's sub-DAG.
@@ -182,8 +190,14 @@ pub fn pipeline_spec(request: &IrRequest<'_>) -> Result<CompiledIr, CompileError
         } else if let Some(init) = first_dependency.filter(|first| *first == VOLUME_INIT) {
             task.dependent_tasks.push(init.to_owned());
         }
+        if mlflow {
+            task.dependent_tasks.push(MLFLOW_START.to_owned());
+        }
         task.dependent_tasks.sort();
         body.insert(step.name.clone(), task);
+    }
+    if mlflow {
+        body.insert(MLFLOW_START.to_owned(), lowering.mlflow_start());
     }
     if volume.is_some_and(|volume| !volume.skip_init) {
         let mut init = lowering.volume_init(scope);
@@ -474,6 +488,8 @@ struct Lowering<'r, 'a> {
     components: BTreeMap<String, ir::ComponentSpec>,
     executors: BTreeMap<String, ir::ExecutorSpec>,
     platform: BTreeMap<String, ir::KubernetesExecutorConfig>,
+    /// Steps log into the pipeline run's MLflow run.
+    mlflow: bool,
 }
 
 impl Lowering<'_, '_> {
@@ -520,8 +536,7 @@ impl Lowering<'_, '_> {
             run_id: input_placeholder(RUN_ID_INPUT),
             parameters,
             host_aliases,
-            // The mlflow-start-run task is Argo-only for now.
-            mlflow: false,
+            mlflow: self.mlflow,
             memory_dir: request.memory_dir.clone(),
         };
 
@@ -692,6 +707,61 @@ impl Lowering<'_, '_> {
             });
         }
         task
+    }
+
+    /// `kedro <group> mlflow-start <pipeline job uuid>`: the MLflow run every step logs
+    /// into, found again by its `kubeflow_run_id` tag.
+    fn mlflow_start(&mut self) -> ir::PipelineTaskSpec {
+        let request = self.request;
+        let mut args = vec![
+            request.group.to_owned(),
+            "mlflow-start".to_owned(),
+            input_placeholder(RUN_ID_INPUT),
+        ];
+        if let Some(env) = request.snapshot.project.env.as_deref() {
+            args.extend(["--env".to_owned(), env.to_owned()]);
+        }
+        let label = executor_label(MLFLOW_START);
+        self.executors.insert(
+            label.clone(),
+            ir::ExecutorSpec {
+                container: ir::ContainerSpec {
+                    image: request.image.to_owned(),
+                    command: vec!["kedro".to_owned()],
+                    args,
+                    env: Vec::new(),
+                    resources: None,
+                },
+            },
+        );
+        self.components.insert(
+            component_name(MLFLOW_START),
+            ir::ComponentSpec {
+                input_definitions: Some(ir::ComponentInputsSpec {
+                    parameters: BTreeMap::from([(RUN_ID_INPUT.to_owned(), string_input())]),
+                }),
+                executor_label: Some(label.clone()),
+                ..ir::ComponentSpec::default()
+            },
+        );
+        if let Target::Kubeflow(platform) = &request.target
+            && platform.image_pull_policy.is_some()
+        {
+            self.platform.insert(
+                label,
+                ir::KubernetesExecutorConfig {
+                    image_pull_policy: platform.image_pull_policy.clone(),
+                    ..ir::KubernetesExecutorConfig::default()
+                },
+            );
+        }
+        let inputs = BTreeMap::from([(
+            RUN_ID_INPUT.to_owned(),
+            ir::InputParameterSpec::RuntimeValue {
+                constant: Value::String(RUN_ID_PLACEHOLDER.to_owned()),
+            },
+        )]);
+        self.fixed_task(MLFLOW_START, inputs, Vec::new())
     }
 
     /// Copies the image's `data/` into the fresh volume: `cp -r data/. volume`, exec form.

@@ -8,6 +8,21 @@ use kfp_snapshot::{Node, NodeGraph, Snapshot};
 use crate::CompileError;
 use crate::names::{dns_label, parameter_name, unique_names};
 
+/// First step when the project uses kedro-mlflow: one MLflow run for the pipeline run.
+pub(crate) const MLFLOW_START: &str = "mlflow-start-run";
+/// Directory (on the data volume, or under Vertex's `root`) where datasets kept in memory
+/// are stored between steps.
+pub(crate) const MEMORY_DIR: &str = ".kedro-kfp-memory";
+
+/// Whether the project uses kedro-mlflow (docs 3.3): the snapshot then carries its config
+/// files under this key.
+pub(crate) fn uses_mlflow(snapshot: &Snapshot) -> bool {
+    snapshot
+        .config_files
+        .get("mlflow")
+        .is_some_and(|files| !files.is_empty())
+}
+
 /// One step of the compiled pipeline: one Kedro node, or several merged.
 #[derive(Debug)]
 pub(crate) struct Step<'a> {

@@ -526,6 +526,61 @@ fn kedro_mlflow_adds_a_first_step_that_every_step_logs_through() {
         }
     }
 
+    // The same in the KFP v2 IR and for Vertex AI: a first task every step depends on, and
+    // the pipeline job's uuid as the run id.
+    let vertex_file = ConfigFile {
+        path: "conf/base/vertexai.yaml".to_owned(),
+        content: std::fs::read_to_string(case.join("vertexai.yaml")).expect("vertexai.yaml"),
+    };
+    let vertex = kfp_config::VertexConfig::load(&[vertex_file]).expect("vertex config");
+    let ir_requests = [
+        kfp_compile::ir::IrRequest::for_kubeflow(&request).expect("kfp v2 request"),
+        kfp_compile::ir::IrRequest::for_vertex(
+            &snapshot,
+            &vertex,
+            "conf/base/vertexai.yaml",
+            "__default__",
+            None,
+        )
+        .expect("vertex request"),
+    ];
+    for (ir_request, group) in ir_requests.iter().zip(["kubeflow", "vertexai"]) {
+        let spec = serde_json::to_value(
+            kfp_compile::ir::pipeline_spec(ir_request)
+                .expect("compile ir")
+                .spec,
+        )
+        .expect("json");
+        let tasks = spec["root"]["dag"]["tasks"].as_object().expect("tasks");
+        let start = &tasks["mlflow-start-run"];
+        assert!(start.get("dependentTasks").is_none(), "{start}");
+        assert_eq!(
+            start["inputs"]["parameters"]["kedro_kfp_run_id"]["runtimeValue"]["constant"],
+            "{{$.pipeline_job_uuid}}"
+        );
+        let executor = &spec["deploymentSpec"]["executors"]["exec-mlflow-start-run"]["container"];
+        assert_eq!(
+            strings(&executor["args"]),
+            [
+                group,
+                "mlflow-start",
+                "{{$.inputs.parameters['kedro_kfp_run_id']}}"
+            ]
+        );
+        for (name, task) in tasks.iter().filter(|(name, _)| *name != "mlflow-start-run") {
+            assert!(
+                strings(&task["dependentTasks"]).contains(&"mlflow-start-run".to_owned()),
+                "{name}: {task}"
+            );
+            let label = format!(
+                "exec-{}",
+                &task["componentRef"]["name"].as_str().expect("ref")[5..]
+            );
+            let args = strings(&spec["deploymentSpec"]["executors"][&label]["container"]["args"]);
+            assert!(args.contains(&"--mlflow".to_owned()), "{name}: {args:?}");
+        }
+    }
+
     // Without kedro-mlflow config, no such step and no flag.
     let (_, plain) = compile(&case);
     assert!(!plain.contains("mlflow"));
