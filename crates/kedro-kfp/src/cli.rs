@@ -57,12 +57,8 @@ pub(crate) struct VertexRunOnceArgs {
     /// Override a pipeline parameter: KEY=VALUE, VALUE as JSON or plain text (repeatable).
     #[arg(long = "param", value_name = "KEY=VALUE")]
     pub params: Vec<String>,
-    /// Wait until the job ends, and exit 1 unless it succeeded (default: `run_config.wait_for_completion`).
-    #[arg(long)]
-    pub wait_for_completion: bool,
-    /// With waiting: give up after this many seconds (the job goes on).
-    #[arg(long, value_name = "SECONDS")]
-    pub timeout: Option<u64>,
+    #[command(flatten)]
+    pub wait: WaitArgs,
     /// Print the result as JSON on stdout.
     #[arg(long)]
     pub json: bool,
@@ -271,6 +267,17 @@ pub(crate) struct UiArgs {
     pub print: bool,
 }
 
+/// Following a run to its end.
+#[derive(Debug, Args)]
+pub(crate) struct WaitArgs {
+    /// Wait until the run ends, and exit 1 unless it succeeded (default: `run_config.wait_for_completion`).
+    #[arg(long)]
+    pub wait_for_completion: bool,
+    /// With waiting: give up after this many seconds (the run goes on).
+    #[arg(long, value_name = "SECONDS")]
+    pub timeout: Option<u64>,
+}
+
 /// Where runs go.
 #[derive(Debug, Args)]
 pub(crate) struct ExperimentArgs {
@@ -319,10 +326,6 @@ pub(crate) struct RunOnceArgs {
     /// Override a pipeline parameter: KEY=VALUE, VALUE as JSON or plain text (repeatable).
     #[arg(long = "param", value_name = "KEY=VALUE")]
     pub params: Vec<String>,
-    /// Wait until the run ends, and exit 1 unless it succeeded (default: `run_config.wait_for_completion`).
-    #[arg(long)]
-    pub wait_for_completion: bool,
-    /// With waiting: give up after this many seconds (the run goes on).
-    #[arg(long, value_name = "SECONDS")]
-    pub timeout: Option<u64>,
+    #[command(flatten)]
+    pub wait: WaitArgs,
 }

@@ -17,7 +17,7 @@ use base64::Engine as _;
 use reqwest::blocking::Client;
 use serde_json::Value;
 
-use crate::transport::Secret;
+use crate::transport::{Secret, describe, snippet};
 
 /// The scope of the access tokens: all Google Cloud APIs.
 pub const CLOUD_PLATFORM_SCOPE: &str = "https://www.googleapis.com/auth/cloud-platform";
@@ -709,35 +709,6 @@ fn gcloud_adc_file() -> Option<PathBuf> {
             .join("gcloud")
             .join(FILE)
     })
-}
-
-fn snippet(text: &str) -> String {
-    let one_line = text.split_whitespace().collect::<Vec<_>>().join(" ");
-    let mut cut: String = one_line.chars().take(200).collect();
-    if one_line.chars().count() > 200 {
-        cut.push('…');
-    }
-    if cut.is_empty() {
-        "(empty body)".to_owned()
-    } else {
-        cut
-    }
-}
-
-fn describe(error: &reqwest::Error) -> String {
-    let mut reason = if error.is_timeout() {
-        "timed out".to_owned()
-    } else if error.is_connect() {
-        "connection failed".to_owned()
-    } else {
-        "request failed".to_owned()
-    };
-    let mut source = std::error::Error::source(error);
-    while let Some(cause) = source {
-        reason = format!("{reason}: {cause}");
-        source = cause.source();
-    }
-    reason
 }
 
 #[cfg(test)]

@@ -379,7 +379,8 @@ fn server_message(body: &Value) -> Option<String> {
         .map(|message| message.split_whitespace().collect::<Vec<_>>().join(" "))
 }
 
-fn snippet(text: &str) -> String {
+/// The start of a body, on one line, for messages.
+pub(crate) fn snippet(text: &str) -> String {
     let one_line = text.split_whitespace().collect::<Vec<_>>().join(" ");
     let mut cut: String = one_line.chars().take(200).collect();
     if one_line.chars().count() > 200 {
@@ -403,7 +404,7 @@ fn retryable(error: &ApiError) -> bool {
 }
 
 /// reqwest's error text names the URL; ours already does, so keep only the cause.
-fn describe(error: &reqwest::Error) -> String {
+pub(crate) fn describe(error: &reqwest::Error) -> String {
     let mut reason = if error.is_timeout() {
         "timed out".to_owned()
     } else if error.is_connect() {

@@ -3,69 +3,15 @@
 //! answers, unreachable hosts, the token file re-read before every request, and no secret
 //! in any error.
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpListener;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
+
+mod support;
+
+use std::net::TcpListener;
 
 use kfp_client::transport::Request;
 use kfp_client::{ApiError, Auth, Secret, Transport};
-
-/// What the server saw: request line and headers, lowercased header names.
-#[derive(Debug, Clone)]
-struct Seen {
-    line: String,
-    headers: Vec<(String, String)>,
-}
-
-/// Answers each connection with the next scripted `(status, body)`; records requests.
-fn server(script: Vec<(u16, &'static str)>) -> (String, Arc<Mutex<Vec<Seen>>>) {
-    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
-    let url = format!("http://{}", listener.local_addr().expect("addr"));
-    let seen = Arc::new(Mutex::new(Vec::new()));
-    let record = Arc::clone(&seen);
-    std::thread::spawn(move || {
-        for (status, body) in script {
-            let Ok((stream, _)) = listener.accept() else {
-                return;
-            };
-            let mut reader = BufReader::new(stream.try_clone().expect("clone"));
-            let mut line = String::new();
-            reader.read_line(&mut line).expect("request line");
-            let mut headers = Vec::new();
-            let mut length = 0;
-            loop {
-                let mut header = String::new();
-                reader.read_line(&mut header).expect("header");
-                let header = header.trim_end().to_owned();
-                if header.is_empty() {
-                    break;
-                }
-                if let Some((name, value)) = header.split_once(':') {
-                    let name = name.to_ascii_lowercase();
-                    if name == "content-length" {
-                        length = value.trim().parse().unwrap_or(0);
-                    }
-                    headers.push((name, value.trim().to_owned()));
-                }
-            }
-            let mut body_in = vec![0; length];
-            reader.read_exact(&mut body_in).expect("body");
-            record.lock().expect("lock").push(Seen {
-                line: line.trim_end().to_owned(),
-                headers,
-            });
-            let reason = if status < 400 { "OK" } else { "Error" };
-            let response = format!(
-                "HTTP/1.1 {status} {reason}\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
-                body.len()
-            );
-            let mut stream = stream;
-            let _ = stream.write_all(response.as_bytes());
-        }
-    });
-    (url, seen)
-}
+use support::server;
 
 fn transport(url: &str, auth: Auth) -> Transport {
     Transport::new(url, auth, Duration::from_millis(1)).expect("transport")

@@ -3,6 +3,7 @@
 
 mod compile;
 mod init;
+mod net;
 mod remote;
 mod run_local;
 mod ui;

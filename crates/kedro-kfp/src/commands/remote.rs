@@ -6,11 +6,10 @@
 )]
 
 use std::path::PathBuf;
-use std::time::Duration;
 
 use kfp_client::{
     ApiError, Auth, GoogleAuth, GoogleCredentials, GoogleToken, Kfp, RecurringRunSpec, RunSpec,
-    RunState, Secret, Transport, Uploaded,
+    RunState, Secret, Uploaded,
 };
 use kfp_config::KubeflowConfig;
 use sha2::{Digest, Sha256};
@@ -23,10 +22,6 @@ use crate::output;
 
 /// Where Kubeflow PodDefaults project the KFP service-account token (notes 2.4).
 const DEFAULT_TOKEN_PATH: &str = "/var/run/secrets/kubeflow/pipelines/token";
-/// First wait between retries; tests shorten it.
-const DEFAULT_BACKOFF_MS: u64 = 500;
-/// Seconds a request may take to be answered (`KEDRO_KFP_HTTP_TIMEOUT`).
-const DEFAULT_HTTP_TIMEOUT_S: u64 = 60;
 /// Time between two polls of a run's state; tests shorten it.
 const DEFAULT_POLL_MS: u64 = 5_000;
 
@@ -160,9 +155,15 @@ pub(crate) fn run_once(args: &RunOnceArgs) -> Result<Status, Failure> {
         .map_err(api_failure)?;
     let link = kfp.run_link(&run_id);
     output::status(&format!("Run {run_name} started: {link}"));
-    let wait = args.wait_for_completion || run.wait_for_completion.unwrap_or(false);
+    let wait = args.wait.wait_for_completion || run.wait_for_completion.unwrap_or(false);
     let state = if wait {
-        Some(wait_for(&kfp, &run_id, &run_name, &link, args.timeout)?)
+        Some(wait_for(
+            &kfp,
+            &run_id,
+            &run_name,
+            &link,
+            args.wait.timeout,
+        )?)
     } else {
         None
     };
@@ -367,12 +368,7 @@ fn wait_for(
     link: &str,
     timeout: Option<u64>,
 ) -> Result<RunState, Failure> {
-    let poll = env_number("KEDRO_KFP_POLL_MS", DEFAULT_POLL_MS);
-    let interrupted = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
-    let flag = std::sync::Arc::clone(&interrupted);
-    // Only the first registration in a process succeeds; without it Ctrl-C just exits.
-    let _ = ctrlc::set_handler(move || flag.store(true, std::sync::atomic::Ordering::SeqCst));
-    let started = std::time::Instant::now();
+    let waiter = super::net::Waiter::new("run", DEFAULT_POLL_MS, timeout);
     let mut last = None;
     loop {
         let state = kfp.run_state(run_id).map_err(api_failure)?;
@@ -380,41 +376,19 @@ fn wait_for(
             output::status(&format!(
                 "Run {run_name}: {} ({}s)",
                 state_name(state),
-                started.elapsed().as_secs()
+                waiter.elapsed()
             ));
             last = Some(state);
         }
         if state.is_terminal() {
             return Ok(state);
         }
-        if interrupted.load(std::sync::atomic::Ordering::SeqCst) {
-            return Err(Failure::user(format!(
-                "stopped waiting; the run goes on: {link}"
-            )));
+        let what = format!("run {run_name} is still {}", state_name(state));
+        if let Some(stop) = waiter.stop(&what, link) {
+            return Err(stop);
         }
-        if timeout.is_some_and(|seconds| started.elapsed().as_secs() >= seconds) {
-            return Err(Failure::user(format!(
-                "run {run_name} is still {} after {}s; stopped waiting, the run goes on: {link}",
-                state_name(state),
-                started.elapsed().as_secs()
-            )));
-        }
-        // Sleep in slices so that Ctrl-C is answered at once, not after the next poll.
-        let until = std::time::Instant::now() + Duration::from_millis(poll);
-        while std::time::Instant::now() < until
-            && !interrupted.load(std::sync::atomic::Ordering::SeqCst)
-        {
-            std::thread::sleep(Duration::from_millis(50).min(Duration::from_millis(poll)));
-        }
+        waiter.pause();
     }
-}
-
-/// A number from the environment (tuning knobs and tests), else the default.
-fn env_number(variable: &str, default: u64) -> u64 {
-    std::env::var(variable)
-        .ok()
-        .and_then(|value| value.trim().parse().ok())
-        .unwrap_or(default)
 }
 
 /// The pipeline's name on the server: the project's, as kedro-kubeflow names it, with the
@@ -436,16 +410,8 @@ fn connect(config: &KubeflowConfig, namespace: Option<&str>) -> Result<Kfp, Fail
             "use `kedro kubeflow run-once`, or `kedro vertexai schedule` for a schedule on Vertex AI".to_owned(),
         )));
     }
-    let transport = Transport::new(
-        &config.host,
-        auth(&config.host)?,
-        Duration::from_millis(env_number("KEDRO_KFP_RETRY_BACKOFF_MS", DEFAULT_BACKOFF_MS)),
-    )
-    .map_err(api_failure)?
-    .with_read_timeout(Duration::from_secs(env_number(
-        "KEDRO_KFP_HTTP_TIMEOUT",
-        DEFAULT_HTTP_TIMEOUT_S,
-    )));
+    let transport =
+        super::net::transport(&config.host, auth(&config.host)?).map_err(api_failure)?;
     Kfp::connect(transport, None, namespace.map(str::to_owned)).map_err(api_failure)
 }
 

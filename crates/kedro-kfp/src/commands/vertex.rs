@@ -10,11 +10,10 @@
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
-use std::time::Duration;
 
 use kfp_client::google::CREDENTIALS_HINT;
 use kfp_client::vertex::{self, CreatePipelineJobRequest, JobInfo, PipelineJob, RuntimeConfig};
-use kfp_client::{ApiError, Auth, GoogleAuth, GoogleCredentials, GoogleToken, Transport, Vertex};
+use kfp_client::{ApiError, Auth, GoogleAuth, GoogleCredentials, GoogleToken, Vertex};
 use kfp_compile::CompileRequest;
 use kfp_compile::ir::IrRequest;
 use kfp_config::{KubeflowConfig, VertexConfig};
@@ -24,12 +23,8 @@ use crate::cli::{ListPipelinesArgs, RunOnceArgs, VertexRunOnceArgs, VertexSchedu
 use crate::diagnostics::{Failure, Status};
 use crate::output;
 
-/// First wait between retries; tests shorten it.
-const DEFAULT_BACKOFF_MS: u64 = 500;
 /// Time between two polls of a job's state; tests shorten it.
 const DEFAULT_POLL_MS: u64 = 10_000;
-/// Seconds a request may take to be answered (`KEDRO_KFP_HTTP_TIMEOUT`).
-const DEFAULT_HTTP_TIMEOUT_S: u64 = 60;
 /// kedro-vertexai's schedule when neither the command nor the config gives one.
 const DEFAULT_CRON: &str = "0 0 * * *";
 
@@ -190,11 +185,12 @@ pub(crate) fn run_once(args: &VertexRunOnceArgs) -> Result<Status, Failure> {
         &args.target.pipeline,
         args.target.image.as_deref(),
     )?;
-    let wait = args.wait_for_completion || config.run_config.wait_for_completion.unwrap_or(false);
+    let wait =
+        args.wait.wait_for_completion || config.run_config.wait_for_completion.unwrap_or(false);
     let parameters = parameters(&input, &args.params)?;
     let request = job.pipeline_job(job.display_name(), spec, parameters)?;
     let connection = connect(&config.project_id, &config.region)?;
-    start(&connection, &request, wait, args.timeout, args.json)
+    start(&connection, &request, wait, args.wait.timeout, args.json)
 }
 
 /// `kedro kubeflow run-once` with `host: vertex-ai-pipelines`.
@@ -238,9 +234,15 @@ pub(crate) fn kubeflow_run_once(
     let spec = spec_json(serde_json::to_value(&compiled.spec))?;
     let parameters = parameters(input, &args.params)?;
     let request = job.pipeline_job(job.display_name(), spec, parameters)?;
-    let wait = args.wait_for_completion || run.wait_for_completion.unwrap_or(false);
+    let wait = args.wait.wait_for_completion || run.wait_for_completion.unwrap_or(false);
     let connection = connect(project, region)?;
-    start(&connection, &request, wait, args.timeout, args.upload.json)
+    start(
+        &connection,
+        &request,
+        wait,
+        args.wait.timeout,
+        args.upload.json,
+    )
 }
 
 /// `project_id` and `region` of a kubeflow.yaml with `host: vertex-ai-pipelines`.
@@ -363,12 +365,7 @@ fn wait_for(
     link: &str,
     timeout: Option<u64>,
 ) -> Result<JobInfo, Failure> {
-    let poll = env_number("KEDRO_KFP_POLL_MS", DEFAULT_POLL_MS);
-    let interrupted = Arc::new(std::sync::atomic::AtomicBool::new(false));
-    let flag = Arc::clone(&interrupted);
-    // Only the first registration in a process succeeds; without it Ctrl-C just exits.
-    let _ = ctrlc::set_handler(move || flag.store(true, std::sync::atomic::Ordering::SeqCst));
-    let started = std::time::Instant::now();
+    let waiter = super::net::Waiter::new("pipeline job", DEFAULT_POLL_MS, timeout);
     let mut last = String::new();
     loop {
         let job = connection
@@ -379,41 +376,19 @@ fn wait_for(
             output::status(&format!(
                 "Pipeline job {job_id}: {} ({}s)",
                 job.short_state(),
-                started.elapsed().as_secs()
+                waiter.elapsed()
             ));
             last.clone_from(&job.state);
         }
         if job.is_terminal() {
             return Ok(job);
         }
-        if interrupted.load(std::sync::atomic::Ordering::SeqCst) {
-            return Err(Failure::user(format!(
-                "stopped waiting; the pipeline job goes on: {link}"
-            )));
+        let what = format!("pipeline job {job_id} is still {}", job.short_state());
+        if let Some(stop) = waiter.stop(&what, link) {
+            return Err(stop);
         }
-        if timeout.is_some_and(|seconds| started.elapsed().as_secs() >= seconds) {
-            return Err(Failure::user(format!(
-                "pipeline job {job_id} is still {} after {}s; stopped waiting, the job goes on: {link}",
-                job.short_state(),
-                started.elapsed().as_secs()
-            )));
-        }
-        // Sleep in slices so that Ctrl-C is answered at once, not after the next poll.
-        let until = std::time::Instant::now() + Duration::from_millis(poll);
-        while std::time::Instant::now() < until
-            && !interrupted.load(std::sync::atomic::Ordering::SeqCst)
-        {
-            std::thread::sleep(Duration::from_millis(50).min(Duration::from_millis(poll)));
-        }
+        waiter.pause();
     }
-}
-
-/// A number from the environment (tuning knobs and tests), else the default.
-fn env_number(variable: &str, default: u64) -> u64 {
-    std::env::var(variable)
-        .ok()
-        .and_then(|value| value.trim().parse().ok())
-        .unwrap_or(default)
 }
 
 pub(crate) fn schedule(args: &VertexScheduleArgs) -> Result<Status, Failure> {
@@ -595,19 +570,14 @@ fn connect(project: &str, region: &str) -> Result<Connection, Failure> {
     let credentials = GoogleCredentials::application_default()
         .map_err(|error| Failure::user(error.to_string()).with_hint(Some(error.hint())))?;
     let described = credentials.describe();
-    let backoff = env_number("KEDRO_KFP_RETRY_BACKOFF_MS", DEFAULT_BACKOFF_MS);
     let auth = Auth::Google(GoogleAuth {
         credentials: Arc::new(credentials),
         token: GoogleToken::Access,
     });
     let base = vertex::api_base(region);
     tracing::debug!("Vertex AI: {base}, project {project}, region {region}");
-    let transport = Transport::new(&base, auth, Duration::from_millis(backoff))
-        .map_err(|error| Failure::user(error.to_string()))?
-        .with_read_timeout(Duration::from_secs(env_number(
-            "KEDRO_KFP_HTTP_TIMEOUT",
-            DEFAULT_HTTP_TIMEOUT_S,
-        )));
+    let transport =
+        super::net::transport(&base, auth).map_err(|error| Failure::user(error.to_string()))?;
     Ok(Connection {
         vertex: Vertex::new(transport, project, region),
         project: project.to_owned(),
@@ -642,7 +612,7 @@ mod tests {
 
     #[test]
     fn job_ids_are_what_vertex_accepts() {
-        let at = std::time::UNIX_EPOCH + Duration::from_secs(1_767_323_045); // 2026-01-02 03:04:05
+        let at = std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_767_323_045); // 2026-01-02 03:04:05
         assert_eq!(job_id("Spaceflights", at), "spaceflights-20260102030405");
         assert_eq!(job_id("My Run_1 (x)", at), "my-run-1-x-20260102030405");
         assert_eq!(job_id("42", at), "run-42-20260102030405");
