@@ -113,9 +113,11 @@ def test_a_failing_step_stops_the_run_and_shows_its_log(fresh_venv, example, tmp
     assert not (run_dir / "logs" / "create-model-input-table-node.log").exists()
 
 
-def test_a_1000_node_project_runs_with_both_cores_busy(fresh_venv, tmp_path):
+def test_a_500_node_project_runs_with_both_cores_busy(fresh_venv, tmp_path):
+    # 500 steps of about a second each keep the suite within its time budget; the scheduling
+    # is the same as for any size.
     project = tmp_path / "big"
-    run([sys.executable, str(TOOLS / "make_project.py"), str(project), "--nodes", "1000", "--namespaces", "0"], cwd=tmp_path)
+    run([sys.executable, str(TOOLS / "make_project.py"), str(project), "--nodes", "500", "--namespaces", "0"], cwd=tmp_path)
     kedro(fresh_venv, project, "kubeflow", "init", "https://kubeflow.example.com/pipeline")
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.monotonic()
@@ -123,7 +125,9 @@ def test_a_1000_node_project_runs_with_both_cores_busy(fresh_venv, tmp_path):
     wall = time.monotonic() - started
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    assert "1002 succeeded, 0 failed, 0 skipped" in result.stderr, result.stderr[-2000:]
+    # The nodes, the volume's creation and initialisation, and its deletion at exit (which
+    # run-local reports without doing).
+    assert "503 succeeded, 0 failed, 0 skipped" in result.stderr, result.stderr[-2000:]
     assert "(at most 2 at once)" in result.stderr
     # Two cores kept busy: the children used well over one core's worth of CPU time.
     assert cpu / wall > 1.5, f"CPU {cpu:.0f}s over {wall:.0f}s wall"
