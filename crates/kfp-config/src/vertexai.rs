@@ -21,16 +21,24 @@ pub struct VertexConfig {
     pub run_config: VertexRunConfig,
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct VertexFile {
+    /// Google Cloud project id. Required.
     project_id: Option<String>,
+    /// Region, e.g. `europe-west4`. Required.
     region: Option<String>,
+    /// How the pipeline runs. Required.
     run_config: Option<VertexRunConfig>,
 }
 
+/// The JSON schema of one `vertexai.yaml` file, for the generated configuration reference.
+pub fn schema() -> schemars::Schema {
+    schemars::schema_for!(VertexFile)
+}
+
 /// `run_config:` of `vertexai.yaml`.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct VertexRunConfig {
     /// Image the steps run; `compile -i` overrides it.
@@ -85,7 +93,7 @@ pub struct VertexRunConfig {
 }
 
 /// `grouping:`: `cls` names kedro-vertexai's grouper class.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Grouping {
     /// `kedro_vertexai.grouping.IdentityNodeGrouper` or `…TagNodeGrouper`.
@@ -121,7 +129,7 @@ impl Grouping {
 }
 
 /// `network:`.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Network {
     /// VPC to peer the job with.
@@ -133,7 +141,7 @@ pub struct Network {
 }
 
 /// A class name with constructor parameters.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ClassWithParams {
     /// Dotted class path.
@@ -144,7 +152,7 @@ pub struct ClassWithParams {
 }
 
 /// `mlflow:`.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MlflowConfig {
     /// Parameters of the request header provider.
@@ -153,28 +161,33 @@ pub struct MlflowConfig {
 }
 
 /// One entry of `schedules:`.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Schedule {
     /// 5-field cron.
     pub cron_expression: String,
     /// IANA time zone.
     #[serde(default, deserialize_with = "none_as_null")]
+    #[schemars(with = "Option<String>", extend("x-type" = "string or `none`"))]
     pub timezone: Option<String>,
     /// RFC 3339 start.
     #[serde(default, deserialize_with = "none_as_null")]
+    #[schemars(with = "Option<String>", extend("x-type" = "string or `none`"))]
     pub start_time: Option<String>,
     /// RFC 3339 end.
     #[serde(default, deserialize_with = "none_as_null")]
+    #[schemars(with = "Option<String>", extend("x-type" = "string or `none`"))]
     pub end_time: Option<String>,
     /// Queue runs when the concurrency limit is reached.
     #[serde(default)]
     pub allow_queueing: Option<bool>,
     /// Stop after this many runs.
     #[serde(default, deserialize_with = "none_as_null_count")]
+    #[schemars(with = "Option<u64>", extend("x-type" = "integer or `none`"))]
     pub max_run_count: Option<u64>,
     /// Runs at once.
     #[serde(default, deserialize_with = "none_as_null_count")]
+    #[schemars(with = "Option<u64>", extend("x-type" = "integer or `none`"))]
     pub max_concurrent_run_count: Option<u64>,
 }
 
@@ -200,6 +213,19 @@ impl<'de> Deserialize<'de> for OptionalQuantity {
                 .map(|q| Self(Some(q)))
                 .map_err(serde::de::Error::custom),
         }
+    }
+}
+
+impl schemars::JsonSchema for OptionalQuantity {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "OptionalQuantity".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "type": ["string", "number", "null"],
+            "x-type": "quantity or `none`",
+        })
     }
 }
 
