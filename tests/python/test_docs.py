@@ -29,3 +29,19 @@ def test_every_user_command_is_documented() -> None:
         for name, command in group.commands.items():
             if not command.hidden:
                 assert f"### `kedro {group.name} {name}`" in page
+
+
+def test_every_shell_snippet_is_marked() -> None:
+    """Each ```sh block of docs/*.md is run by tests/e2e/test_docs.py (`<!-- test -->` before it)
+    or says why it is not (`<!-- no-test: needs a KFP server -->`)."""
+    import re
+
+    unmarked = []
+    for page in sorted((REPO_ROOT / "docs").rglob("*.md")):
+        lines = page.read_text().splitlines()
+        for number, line in enumerate(lines):
+            if line.strip() == "```sh":
+                before = lines[number - 1].strip() if number else ""
+                if not re.fullmatch(r"<!-- (test|no-test: .+) -->", before):
+                    unmarked.append(f"{page.relative_to(REPO_ROOT)}:{number + 1}")
+    assert not unmarked, "sh blocks without <!-- test --> or <!-- no-test: why -->: " + ", ".join(unmarked)
