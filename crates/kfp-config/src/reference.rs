@@ -164,6 +164,10 @@ fn entry_description(defs: &Map<String, Value>, path: &str, field: &Value) -> St
     match path.rsplit('.').next().unwrap_or(path) {
         "<node>" => "The entry for a node name, a tag or `__default__`.".to_owned(),
         "<schedule>" => "A named schedule.".to_owned(),
+        "<key>" if path.contains(".resources.") => {
+            "A resource name (`cpu`, `memory`, `gpu`, `nvidia.com/gpu`…) and its amount.".to_owned()
+        }
+        "<key>" if path.contains(".node_selectors.") => "A node label and its value.".to_owned(),
         _ => text,
     }
 }
