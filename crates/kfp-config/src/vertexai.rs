@@ -50,7 +50,7 @@ pub struct VertexRunConfig {
     pub root: Option<String>,
     /// Vertex AI experiment name.
     pub experiment_name: Option<String>,
-    /// Vertex AI experiment description.
+    /// Vertex AI experiment description (accepted for kedro-vertexai files; not used).
     pub experiment_description: Option<String>,
     /// Run name for `run-once`.
     pub run_name: Option<String>,
@@ -74,17 +74,21 @@ pub struct VertexRunConfig {
     pub on_exit_pipeline: Option<String>,
     /// Store the datasets Kedro keeps in memory under `root` between steps (kedro-kfp).
     pub store_memory_datasets: Option<bool>,
-    /// Resources by node name, tag or `__default__`: `cpu`, `memory`, `gpu` (count), any
-    /// other Kubernetes resource name; `none` unsets a key.
+    /// Resources by node name, tag or `__default__`: `cpu` and `memory` (requests and
+    /// limits), `gpu` (or `nvidia.com/gpu`, `amd.com/gpu`, `tpu`, `google.com/tpu`: the
+    /// accelerator count, typed by the node selector `cloud.google.com/gke-accelerator`);
+    /// another name is a compile error; `none` unsets a key.
     #[serde(default)]
     pub resources: BTreeMap<String, Option<BTreeMap<String, OptionalQuantity>>>,
     /// Node selectors by node name, tag or `__default__` (the accelerator type on Vertex).
     #[serde(default)]
     pub node_selectors: BTreeMap<String, Option<BTreeMap<String, String>>>,
-    /// Runtime config providers (kedro-vertexai 1.0), passed to the step runtime.
+    /// Runtime config providers (kedro-vertexai 1.0): accepted so its files load, not used;
+    /// `KEDRO_CONFIG_<NAME>` variables give the same `${name}` values.
     #[serde(default)]
     pub dynamic_config_providers: Vec<ClassWithParams>,
-    /// MLflow request header settings (kedro-vertexai 1.0).
+    /// MLflow request header settings (kedro-vertexai 1.0): accepted so its files load, not
+    /// used; give the pods their MLflow credentials instead.
     #[serde(default)]
     pub mlflow: Option<MlflowConfig>,
     /// Named schedules for `schedule`.
