@@ -34,8 +34,9 @@ def test_every_user_command_is_documented() -> None:
 
 
 def test_every_shell_snippet_is_marked() -> None:
-    """Each ```sh block of docs/*.md is run by tests/e2e/test_docs.py (`<!-- test -->` before it)
-    or says why it is not (`<!-- no-test: needs a KFP server -->`)."""
+    """Each ```sh block of docs/*.md is run by tests/e2e/test_docs.py (`<!-- test -->` before it,
+    or `<!-- test: kfp-fake -->` against the fake KFP server) or says why it is not
+    (`<!-- no-test: needs a KFP server -->`)."""
     import re
 
     unmarked = []
@@ -44,7 +45,7 @@ def test_every_shell_snippet_is_marked() -> None:
         for number, line in enumerate(lines):
             if line.strip() == "```sh":
                 before = lines[number - 1].strip() if number else ""
-                if not re.fullmatch(r"<!-- (test|no-test: .+) -->", before):
+                if not re.fullmatch(r"<!-- (test|test: kfp-fake|no-test: .+) -->", before):
                     unmarked.append(f"{page.relative_to(REPO_ROOT)}:{number + 1}")
     assert not unmarked, "sh blocks without <!-- test --> or <!-- no-test: why -->: " + ", ".join(unmarked)
 
