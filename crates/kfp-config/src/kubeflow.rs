@@ -25,17 +25,27 @@ pub struct KubeflowConfig {
 }
 
 /// One file's worth of top-level keys; files are merged key by key (see [`KubeflowConfig::load`]).
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct KubeflowFile {
+    /// Base URL of the KFP API (`https://host/pipeline`), or `vertex-ai-pipelines` to send
+    /// the kubeflow commands to Vertex AI. Required.
     host: Option<String>,
+    /// Google Cloud project, for `host: vertex-ai-pipelines`.
     project_id: Option<String>,
+    /// Google Cloud region, for `host: vertex-ai-pipelines`.
     region: Option<String>,
+    /// How the pipeline runs. Required.
     run_config: Option<RunConfig>,
 }
 
+/// The JSON schema of one `kubeflow.yaml` file, for the generated configuration reference.
+pub fn schema() -> schemars::Schema {
+    schemars::schema_for!(KubeflowFile)
+}
+
 /// `run_config:`.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RunConfig {
     /// Image the steps run; `compile -i` overrides it.
@@ -93,7 +103,9 @@ pub struct RunConfig {
 }
 
 /// Kubernetes `imagePullPolicy`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize, schemars::JsonSchema,
+)]
 pub enum ImagePullPolicy {
     /// Pull on every start.
     Always,
@@ -104,7 +116,7 @@ pub enum ImagePullPolicy {
 }
 
 /// `run_config.node_merge_strategy`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum NodeMergeStrategy {
     /// One step per Kedro node.
@@ -115,7 +127,7 @@ pub enum NodeMergeStrategy {
 }
 
 /// `run_config.volume`.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct VolumeConfig {
     /// Storage class; the cluster default when absent.
@@ -148,7 +160,7 @@ fn default_access_modes() -> Vec<String> {
 
 /// One entry of `run_config.extra_volumes.<node>`, in kedro-kubeflow's format: the
 /// Kubernetes Python client's class name and constructor parameters.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ExtraVolume {
     /// Where the volume is mounted in the step's container.
@@ -165,7 +177,7 @@ pub struct ExtraVolume {
 
 /// `volume:` of an extra volume. (No `deny_unknown_fields`: serde cannot combine it with
 /// `flatten`, and every other key is a source anyway.)
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, schemars::JsonSchema)]
 pub struct ExtraVolumeSpec {
     /// Volume name (made a valid Kubernetes name when compiled).
     pub name: String,
@@ -175,7 +187,7 @@ pub struct ExtraVolumeSpec {
 }
 
 /// A volume source as `cls` + `params`.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct VolumeSource {
     /// The Kubernetes Python client class (`V1EmptyDirVolumeSource`); informational.
@@ -187,24 +199,26 @@ pub struct VolumeSource {
 }
 
 /// `run_config.retry_policy.<node>`.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RetryPolicy {
     /// How many times to retry a failed step.
     pub num_retries: u32,
     /// First wait between tries (`60s`, `5m`).
     #[serde(default, deserialize_with = "duration_text")]
+    #[schemars(with = "Option<String>", extend("x-type" = "duration (`60s`, `5m`, or seconds)"))]
     pub backoff_duration: Option<String>,
     /// Multiplier of the wait after each try.
     #[serde(default)]
     pub backoff_factor: Option<f64>,
     /// Upper bound of the total backoff.
     #[serde(default, deserialize_with = "duration_text")]
+    #[schemars(with = "Option<String>", extend("x-type" = "duration (`60s`, `5m`, or seconds)"))]
     pub backoff_max_duration: Option<String>,
 }
 
 /// A Kubernetes toleration, snake_case as in kedro-kubeflow's file.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Toleration {
     /// Taint key.
@@ -225,7 +239,7 @@ pub struct Toleration {
 }
 
 /// `run_config.vertex_ai_networking`.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct VertexNetworking {
     /// Peered VPC (`projects/123/global/networks/name`).
@@ -237,7 +251,7 @@ pub struct VertexNetworking {
 }
 
 /// One `/etc/hosts` entry.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct HostAlias {
     /// The address.

@@ -9,6 +9,7 @@ mod error;
 mod init;
 pub mod kubeflow;
 mod quantity;
+pub mod reference;
 pub mod vertexai;
 
 use serde::de::DeserializeOwned;

@@ -127,6 +127,19 @@ impl Serialize for Quantity {
     }
 }
 
+impl schemars::JsonSchema for Quantity {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Quantity".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "type": ["string", "number"],
+            "x-type": "quantity (`500m`, `2`, `1Gi`)",
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

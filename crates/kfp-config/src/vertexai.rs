@@ -21,16 +21,24 @@ pub struct VertexConfig {
     pub run_config: VertexRunConfig,
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct VertexFile {
+    /// Google Cloud project id. Required.
     project_id: Option<String>,
+    /// Region, e.g. `europe-west4`. Required.
     region: Option<String>,
+    /// How the pipeline runs. Required.
     run_config: Option<VertexRunConfig>,
 }
 
+/// The JSON schema of one `vertexai.yaml` file, for the generated configuration reference.
+pub fn schema() -> schemars::Schema {
+    schemars::schema_for!(VertexFile)
+}
+
 /// `run_config:` of `vertexai.yaml`.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct VertexRunConfig {
     /// Image the steps run; `compile -i` overrides it.
@@ -42,7 +50,7 @@ pub struct VertexRunConfig {
     pub root: Option<String>,
     /// Vertex AI experiment name.
     pub experiment_name: Option<String>,
-    /// Vertex AI experiment description.
+    /// Vertex AI experiment description (accepted for kedro-vertexai files; not used).
     pub experiment_description: Option<String>,
     /// Run name for `run-once`.
     pub run_name: Option<String>,
@@ -66,17 +74,21 @@ pub struct VertexRunConfig {
     pub on_exit_pipeline: Option<String>,
     /// Store the datasets Kedro keeps in memory under `root` between steps (kedro-kfp).
     pub store_memory_datasets: Option<bool>,
-    /// Resources by node name, tag or `__default__`: `cpu`, `memory`, `gpu` (count), any
-    /// other Kubernetes resource name; `none` unsets a key.
+    /// Resources by node name, tag or `__default__`: `cpu` and `memory` (requests and
+    /// limits), `gpu` (or `nvidia.com/gpu`, `amd.com/gpu`, `tpu`, `google.com/tpu`: the
+    /// accelerator count, typed by the node selector `cloud.google.com/gke-accelerator`);
+    /// another name is a compile error; `none` unsets a key.
     #[serde(default)]
     pub resources: BTreeMap<String, Option<BTreeMap<String, OptionalQuantity>>>,
     /// Node selectors by node name, tag or `__default__` (the accelerator type on Vertex).
     #[serde(default)]
     pub node_selectors: BTreeMap<String, Option<BTreeMap<String, String>>>,
-    /// Runtime config providers (kedro-vertexai 1.0), passed to the step runtime.
+    /// Runtime config providers (kedro-vertexai 1.0): accepted so its files load, not used;
+    /// `KEDRO_CONFIG_<NAME>` variables give the same `${name}` values.
     #[serde(default)]
     pub dynamic_config_providers: Vec<ClassWithParams>,
-    /// MLflow request header settings (kedro-vertexai 1.0).
+    /// MLflow request header settings (kedro-vertexai 1.0): accepted so its files load, not
+    /// used; give the pods their MLflow credentials instead.
     #[serde(default)]
     pub mlflow: Option<MlflowConfig>,
     /// Named schedules for `schedule`.
@@ -85,7 +97,7 @@ pub struct VertexRunConfig {
 }
 
 /// `grouping:`: `cls` names kedro-vertexai's grouper class.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Grouping {
     /// `kedro_vertexai.grouping.IdentityNodeGrouper` or `…TagNodeGrouper`.
@@ -121,7 +133,7 @@ impl Grouping {
 }
 
 /// `network:`.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Network {
     /// VPC to peer the job with.
@@ -133,7 +145,7 @@ pub struct Network {
 }
 
 /// A class name with constructor parameters.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ClassWithParams {
     /// Dotted class path.
@@ -144,7 +156,7 @@ pub struct ClassWithParams {
 }
 
 /// `mlflow:`.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MlflowConfig {
     /// Parameters of the request header provider.
@@ -153,28 +165,33 @@ pub struct MlflowConfig {
 }
 
 /// One entry of `schedules:`.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Schedule {
     /// 5-field cron.
     pub cron_expression: String,
     /// IANA time zone.
     #[serde(default, deserialize_with = "none_as_null")]
+    #[schemars(with = "Option<String>", extend("x-type" = "string or `none`"))]
     pub timezone: Option<String>,
     /// RFC 3339 start.
     #[serde(default, deserialize_with = "none_as_null")]
+    #[schemars(with = "Option<String>", extend("x-type" = "string or `none`"))]
     pub start_time: Option<String>,
     /// RFC 3339 end.
     #[serde(default, deserialize_with = "none_as_null")]
+    #[schemars(with = "Option<String>", extend("x-type" = "string or `none`"))]
     pub end_time: Option<String>,
     /// Queue runs when the concurrency limit is reached.
     #[serde(default)]
     pub allow_queueing: Option<bool>,
     /// Stop after this many runs.
     #[serde(default, deserialize_with = "none_as_null_count")]
+    #[schemars(with = "Option<u64>", extend("x-type" = "integer or `none`"))]
     pub max_run_count: Option<u64>,
     /// Runs at once.
     #[serde(default, deserialize_with = "none_as_null_count")]
+    #[schemars(with = "Option<u64>", extend("x-type" = "integer or `none`"))]
     pub max_concurrent_run_count: Option<u64>,
 }
 
@@ -200,6 +217,19 @@ impl<'de> Deserialize<'de> for OptionalQuantity {
                 .map(|q| Self(Some(q)))
                 .map_err(serde::de::Error::custom),
         }
+    }
+}
+
+impl schemars::JsonSchema for OptionalQuantity {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "OptionalQuantity".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "type": ["string", "number", "null"],
+            "x-type": "quantity or `none`",
+        })
     }
 }
 
