@@ -161,7 +161,7 @@ def test_run_once_waits_with_parameters_and_reports_failures(fresh_venv, example
     vertex.polls_to_finish = 10_000
     timed_out = kedro(fresh_venv, example, "vertexai", "run-once", "--wait-for-completion", "--timeout", "1",
                       env=env, check=False)
-    assert timed_out.returncode == 1 and "stopped waiting, the job goes on" in timed_out.stderr
+    assert timed_out.returncode == 1 and "stopped waiting, the pipeline job goes on" in timed_out.stderr
     bad = kedro(fresh_venv, example, "vertexai", "run-once", "--param", "nope=1", env=env, check=False)
     assert bad.returncode == 1 and "`--param nope`: the project has no such parameter" in bad.stderr
     assert vertex.violations == []
