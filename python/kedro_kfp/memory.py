@@ -16,6 +16,8 @@ import fsspec
 from kedro.io import AbstractDataset, MemoryDataset
 from kedro.runner import SequentialRunner
 
+from kedro_kfp.snapshot import is_parameter
+
 
 class StoredMemoryDataset(AbstractDataset):
     """A dataset Kedro would keep in memory, pickled at ``filepath`` (any fsspec URL)."""
@@ -39,15 +41,11 @@ class StoredMemoryDataset(AbstractDataset):
         return {"filepath": self._filepath, "kept_in_memory_without": "kedro-kfp"}
 
 
-def _is_parameter(name: str) -> bool:
-    return name == "parameters" or name.startswith("params:")
-
-
 def stored_datasets(pipeline: Any, catalog: Any, root: str) -> dict[str, StoredMemoryDataset]:
     """The pipeline's datasets that would live in memory, stored under ``root``."""
     stored = {}
     for name in sorted(pipeline.datasets()):
-        if _is_parameter(name):
+        if is_parameter(name):
             continue
         if name in catalog and not isinstance(catalog.get(name), MemoryDataset):
             continue

@@ -119,7 +119,8 @@ def _pipeline(pipeline: Pipeline) -> dict[str, Any]:
     }
 
 
-def _is_parameter(dataset_name: str) -> bool:
+def is_parameter(dataset_name: str) -> bool:
+    """Whether a node input is Kedro's parameters rather than a dataset."""
     return dataset_name == "parameters" or dataset_name.startswith("params:")
 
 
@@ -129,7 +130,7 @@ def _datasets(context: KedroContext, pipelines: dict[str, Pipeline]) -> dict[str
         for pipeline in pipelines.values()
         for node in pipeline.nodes
         for name in (*node.inputs, *node.outputs)
-        if not _is_parameter(name)
+        if not is_parameter(name)
     }
     resolver = _catalog_resolver(context)
     # Kedro logs a warning for every dataset a catch-all pattern ("{name}") resolves: noise
